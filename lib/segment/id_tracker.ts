@@ -1,0 +1,205 @@
+/**
+ * The id tracker of a segment: which external point id lives at which internal offset, with the point's
+ * version (the op number that last wrote it) and which named vectors it has.
+ *
+ * Persisted as a record log (`id_tracker.log`). Each update writes ONE record holding all of its
+ * entries, so that a crash leaves the whole update or none of it: the record's CRC is the commit.
+ * Offsets are never reused: an overwritten point moves to a fresh offset, and its old offset becomes
+ * garbage for `optimize()` to reclaim. That keeps the previous state intact until the commit record lands.
+ *
+ * Record body (little-endian): `u64 version, u32 entry count`, then per entry
+ * `u8 kind (1 set, 2 delete), u8 id kind (0 integer, 1 UUID), 16 id bytes, u64 offset, u32 vector mask`.
+ *
+ * @module
+ */
+import { OperationError } from "../errors.ts";
+import { type IdKey, isUuidKey } from "../shard/point_id.ts";
+import { grown } from "../storage/growable.ts";
+import { LogKind, RecordLog } from "../storage/record_log.ts";
+
+const ENTRY_BYTES = 1 + 1 + 16 + 8 + 4;
+const HEADER_BYTES = 8 + 4;
+const KIND_SET = 1;
+const KIND_DELETE = 2;
+
+/** One change to the id tracker. */
+export type TrackerEntry =
+  | { kind: "set"; key: IdKey; offset: number; vectorMask: number }
+  | { kind: "delete"; key: IdKey };
+
+/** The id tracker of one segment. */
+export class IdTracker {
+  readonly #log: RecordLog;
+  readonly #offsetOf = new Map<IdKey, number>();
+  #keyAt: (IdKey | undefined)[] = [];
+  #versionAt = new Float64Array(1024);
+  #maskAt = new Uint32Array(1024);
+  #nextOffset = 0;
+  #maxVersion = 0;
+
+  private constructor(log: RecordLog) {
+    this.#log = log;
+  }
+
+  /** Creates an empty tracker at `path`. */
+  static create(path: string): IdTracker {
+    return new IdTracker(RecordLog.create(path, LogKind.idTracker));
+  }
+
+  /** Opens the tracker at `path`, replaying its records. */
+  static open(path: string, options: { readOnly?: boolean } = {}): IdTracker {
+    const pending: Uint8Array[] = [];
+    const log = RecordLog.open(path, LogKind.idTracker, (record) => pending.push(record.body), options);
+    const tracker = new IdTracker(log);
+    for (const body of pending) tracker.#apply(decode(body, path));
+    return tracker;
+  }
+
+  /** Writes one commit record for `entries` at `version`, then applies them in memory. */
+  commit(version: number, entries: readonly TrackerEntry[]): void {
+    if (entries.length === 0) return;
+    this.#log.append([encode(version, entries)]);
+    this.#apply({ version, entries });
+  }
+
+  /** Offset of the point with this key, if it is live. */
+  offsetOf(key: IdKey): number | undefined {
+    return this.#offsetOf.get(key);
+  }
+
+  /** Key of the live point at `offset`, if any. */
+  keyAt(offset: number): IdKey | undefined {
+    return this.#keyAt[offset];
+  }
+
+  /** Version (op number) of the point at `offset`. */
+  versionAt(offset: number): number {
+    return this.#versionAt[offset];
+  }
+
+  /** Bit `slot` is set when the point at `offset` has the vector in that slot. */
+  vectorMaskAt(offset: number): number {
+    return this.#maskAt[offset];
+  }
+
+  /** Number of live points. */
+  get size(): number {
+    return this.#offsetOf.size;
+  }
+
+  /** The first offset never assigned. */
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  /** The highest version committed so far (0 for an empty tracker). */
+  get maxVersion(): number {
+    return this.#maxVersion;
+  }
+
+  /** Live keys with their offsets, in no particular order. */
+  entries(): IterableIterator<[IdKey, number]> {
+    return this.#offsetOf.entries();
+  }
+
+  /** Bytes used on disk. */
+  get sizeBytes(): number {
+    return this.#log.sizeBytes;
+  }
+
+  /** Makes committed records survive power loss. */
+  sync(): void {
+    this.#log.sync();
+  }
+
+  /** Closes the log. Idempotent. */
+  close(): void {
+    this.#log.close();
+  }
+
+  #apply(batch: { version: number; entries: readonly TrackerEntry[] }): void {
+    for (const entry of batch.entries) {
+      const old = this.#offsetOf.get(entry.key);
+      if (old !== undefined) {
+        this.#keyAt[old] = undefined;
+        this.#offsetOf.delete(entry.key);
+      }
+      if (entry.kind === "set") this.#set(entry.key, entry.offset, batch.version, entry.vectorMask);
+    }
+    this.#maxVersion = Math.max(this.#maxVersion, batch.version);
+  }
+
+  #set(key: IdKey, offset: number, version: number, mask: number): void {
+    this.#versionAt = grown(this.#versionAt, offset + 1);
+    this.#maskAt = grown(this.#maskAt, offset + 1);
+    this.#offsetOf.set(key, offset);
+    this.#keyAt[offset] = key;
+    this.#versionAt[offset] = version;
+    this.#maskAt[offset] = mask;
+    this.#nextOffset = Math.max(this.#nextOffset, offset + 1);
+  }
+
+}
+
+function encode(version: number, entries: readonly TrackerEntry[]): Uint8Array {
+  const body = new Uint8Array(HEADER_BYTES + entries.length * ENTRY_BYTES);
+  const view = new DataView(body.buffer);
+  view.setBigUint64(0, BigInt(version), true);
+  view.setUint32(8, entries.length, true);
+  let at = HEADER_BYTES;
+  for (const entry of entries) {
+    view.setUint8(at, entry.kind === "set" ? KIND_SET : KIND_DELETE);
+    writeKey(view, at + 1, entry.key);
+    if (entry.kind === "set") {
+      view.setBigUint64(at + 18, BigInt(entry.offset), true);
+      view.setUint32(at + 26, entry.vectorMask, true);
+    }
+    at += ENTRY_BYTES;
+  }
+  return body;
+}
+
+function decode(body: Uint8Array, path: string): { version: number; entries: TrackerEntry[] } {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const count = body.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
+  if (count < 0 || body.length !== HEADER_BYTES + count * ENTRY_BYTES) {
+    throw new OperationError(`${path}: a record of ${body.length} bytes does not hold whole tracker entries`, {
+      status: "CORRUPT",
+    });
+  }
+  const version = Number(view.getBigUint64(0, true));
+  const entries: TrackerEntry[] = [];
+  for (let i = 0, at = HEADER_BYTES; i < count; i++, at += ENTRY_BYTES) {
+    const kind = view.getUint8(at);
+    const key = readKey(view, at + 1, path);
+    if (kind === KIND_SET) {
+      const offset = Number(view.getBigUint64(at + 18, true));
+      entries.push({ kind: "set", key, offset, vectorMask: view.getUint32(at + 26, true) });
+    } else if (kind === KIND_DELETE) {
+      entries.push({ kind: "delete", key });
+    } else {
+      throw new OperationError(`${path}: unknown tracker entry kind ${kind}`, { status: "CORRUPT" });
+    }
+  }
+  return { version, entries };
+}
+
+function writeKey(view: DataView, at: number, key: IdKey): void {
+  if (isUuidKey(key)) {
+    view.setUint8(at, 1);
+    const hex = key.replaceAll("-", "");
+    for (let i = 0; i < 16; i++) view.setUint8(at + 1 + i, parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+  } else {
+    view.setUint8(at, 0);
+    view.setBigUint64(at + 1, BigInt(key), true);
+  }
+}
+
+function readKey(view: DataView, at: number, path: string): IdKey {
+  const kind = view.getUint8(at);
+  if (kind === 0) return view.getBigUint64(at + 1, true).toString();
+  if (kind !== 1) throw new OperationError(`${path}: unknown id kind ${kind}`, { status: "CORRUPT" });
+  let hex = "";
+  for (let i = 0; i < 16; i++) hex += view.getUint8(at + 1 + i).toString(16).padStart(2, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The payload storage of a segment: JSON payloads by offset, kept on disk and read on demand, so the
+ * payload set never has to fit in the JS heap. Only an index (file position and length per offset) is
+ * held in memory.
+ *
+ * Persisted as a record log (`payload.log`); each update writes one record for all of its payloads.
+ * Record body (little-endian): `u32 count`, then `count × (u64 offset, u32 length)`, then the UTF-8 JSON
+ * texts one after another. A length of 0 means the empty payload `{}`.
+ *
+ * @module
+ */
+import { OperationError } from "../errors.ts";
+import { grown } from "../storage/growable.ts";
+import { LogKind, RecordLog } from "../storage/record_log.ts";
+
+/** A JSON object attached to a point. */
+export type Payload = Record<string, unknown>;
+
+const ENTRY_BYTES = 12;
+const decoder = new TextDecoder();
+
+/** The payloads of one segment. */
+export class PayloadStorage {
+  readonly #log: RecordLog;
+  #position = new Float64Array(1024);
+  #length = new Uint32Array(1024);
+
+  private constructor(log: RecordLog) {
+    this.#log = log;
+  }
+
+  /** Creates an empty payload storage at `path`. */
+  static create(path: string): PayloadStorage {
+    return new PayloadStorage(RecordLog.create(path, LogKind.payload));
+  }
+
+  /** Opens the payload storage at `path` and rebuilds its index. */
+  static open(path: string, options: { readOnly?: boolean } = {}): PayloadStorage {
+    const records: { position: number; body: Uint8Array }[] = [];
+    const log = RecordLog.open(path, LogKind.payload, (record) => records.push(record), options);
+    const storage = new PayloadStorage(log);
+    for (const record of records) storage.#index(record.position, record.body, path);
+    return storage;
+  }
+
+  /** Writes the encoded payloads (`[offset, JSON bytes]`) as one record. */
+  write(items: readonly (readonly [number, Uint8Array])[]): void {
+    if (items.length === 0) return;
+    let textBytes = 0;
+    for (const [, json] of items) textBytes += json.length;
+    const body = new Uint8Array(4 + items.length * ENTRY_BYTES + textBytes);
+    const view = new DataView(body.buffer);
+    view.setUint32(0, items.length, true);
+    let text = 4 + items.length * ENTRY_BYTES;
+    items.forEach(([offset, json], i) => {
+      view.setBigUint64(4 + i * ENTRY_BYTES, BigInt(offset), true);
+      view.setUint32(4 + i * ENTRY_BYTES + 8, json.length, true);
+      body.set(json, text);
+      text += json.length;
+    });
+    const [position] = this.#log.append([body]);
+    this.#index(position, body, this.#log.path);
+  }
+
+  /** The payload at `offset` (`{}` when none was written). */
+  read(offset: number): Payload {
+    const length = offset < this.#length.length ? this.#length[offset] : 0;
+    if (length === 0) return {};
+    const bytes = this.#log.read(this.#position[offset], length);
+    return JSON.parse(decoder.decode(bytes));
+  }
+
+  /** Bytes used on disk. */
+  get sizeBytes(): number {
+    return this.#log.sizeBytes;
+  }
+
+  /** Makes written payloads survive power loss. */
+  sync(): void {
+    this.#log.sync();
+  }
+
+  /** Closes the log. Idempotent. */
+  close(): void {
+    this.#log.close();
+  }
+
+  #index(position: number, body: Uint8Array, path: string): void {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const count = body.length >= 4 ? view.getUint32(0, true) : 0;
+    let text = 4 + count * ENTRY_BYTES;
+    if (body.length < text) {
+      throw new OperationError(`${path}: a payload record of ${body.length} bytes cannot hold ${count} entries`, {
+        status: "CORRUPT",
+      });
+    }
+    for (let i = 0; i < count; i++) {
+      const offset = Number(view.getBigUint64(4 + i * ENTRY_BYTES, true));
+      const length = view.getUint32(4 + i * ENTRY_BYTES + 8, true);
+      if (text + length > body.length) {
+        throw new OperationError(`${path}: payload entry ${i} runs past the end of its record`, { status: "CORRUPT" });
+      }
+      this.#position = grown(this.#position, offset + 1);
+      this.#length = grown(this.#length, offset + 1);
+      this.#position[offset] = position + text;
+      this.#length[offset] = length;
+      text += length;
+    }
+  }
+
+}

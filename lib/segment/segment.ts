@@ -1,0 +1,277 @@
+/**
+ * A segment: one directory holding an id tracker, a payload storage and one vector file per named vector.
+ *
+ * ```
+ * segments/<uuid>/
+ *   segment.json       format version and vector slots (name → slot, size, datatype, distance)
+ *   id_tracker.log     committed id → offset mappings with versions (the commit point of every write)
+ *   payload.log        payload JSON by offset
+ *   vectors/<slot>.vec native mmap'd vector file per named vector
+ * ```
+ *
+ * Writes go to fresh offsets, vectors and payloads first and the id tracker's commit record last, so a
+ * crash at any point leaves the previous state readable.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { OperationError } from "../errors.ts";
+import type { NativeLibrary } from "../ffi/loader.ts";
+import { type Datatype, type Distance, type ExactSearchResult, VectorStorage } from "../kernel/vector_storage.ts";
+import type { IdKey } from "../shard/point_id.ts";
+import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
+import { grown } from "../storage/growable.ts";
+import { IdTracker, type TrackerEntry } from "./id_tracker.ts";
+import { type Payload, PayloadStorage } from "./payload_storage.ts";
+
+const SEGMENT_FORMAT_VERSION = 1;
+
+/** One named vector's place in a segment. */
+export interface SegmentVector {
+  slot: number;
+  size: number;
+  datatype: Datatype;
+  distance: Distance;
+}
+
+/** A point ready to be written: validated, vectors in slot order (normalised for Cosine), payload encoded. */
+export interface PreparedPoint {
+  key: IdKey;
+  /** Indexed by slot; undefined where the point has no such vector. */
+  vectors: (Float32Array | undefined)[];
+  /** UTF-8 JSON of the payload; empty for `{}`. */
+  payload: Uint8Array;
+}
+
+/** The contents of `segment.json`. */
+interface SegmentState {
+  format_version: number;
+  vectors: Record<string, SegmentVector>;
+}
+
+/** One segment directory, open for reading and (unless read-only) writing. */
+export class Segment {
+  readonly dir: string;
+  readonly #vectors: Record<string, SegmentVector>;
+  readonly #storages: VectorStorage[];
+  readonly #tracker: IdTracker;
+  readonly #payloads: PayloadStorage;
+  /** Per slot, a bitset of the offsets whose point is live and has that vector: the search allow-list. */
+  #present: Uint8Array[];
+
+  private constructor(
+    dir: string,
+    vectors: Record<string, SegmentVector>,
+    storages: VectorStorage[],
+    tracker: IdTracker,
+    payloads: PayloadStorage,
+  ) {
+    this.dir = dir;
+    this.#vectors = vectors;
+    this.#storages = storages;
+    this.#tracker = tracker;
+    this.#payloads = payloads;
+    this.#present = storages.map(() => new Uint8Array(128));
+    for (const [, offset] of tracker.entries()) this.#markPresent(offset, tracker.vectorMaskAt(offset));
+  }
+
+  /** Creates a new, empty segment directory. */
+  static create(native: NativeLibrary, dir: string, vectors: Record<string, Omit<SegmentVector, "slot">>): Segment {
+    if (existsSync(dir)) throw new OperationError(`Cannot create segment ${dir}: it exists`, { status: "EXISTS" });
+    mkdirSync(join(dir, "vectors"), { recursive: true });
+    const slots: Record<string, SegmentVector> = {};
+    Object.entries(vectors).forEach(([name, params], slot) => (slots[name] = { slot, ...params }));
+    const storages = Object.values(slots).map((v) =>
+      VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, create: true })
+    );
+    const tracker = IdTracker.create(join(dir, "id_tracker.log"));
+    const payloads = PayloadStorage.create(join(dir, "payload.log"));
+    writeJsonAtomic(join(dir, "segment.json"), { format_version: SEGMENT_FORMAT_VERSION, vectors: slots });
+    syncDirectory(join(dir, "vectors"));
+    return new Segment(dir, slots, storages, tracker, payloads);
+  }
+
+  /** Opens an existing segment directory. */
+  static open(native: NativeLibrary, dir: string, options: { readOnly?: boolean } = {}): Segment {
+    const state = readState(dir);
+    const opened: VectorStorage[] = [];
+    try {
+      for (const v of Object.values(state.vectors).sort((a, b) => a.slot - b.slot)) {
+        opened.push(VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, ...options }));
+      }
+      const tracker = IdTracker.open(join(dir, "id_tracker.log"), options);
+      const payloads = PayloadStorage.open(join(dir, "payload.log"), options);
+      return new Segment(dir, state.vectors, opened, tracker, payloads);
+    } catch (error) {
+      for (const storage of opened) storage.close();
+      throw error;
+    }
+  }
+
+  /** The segment's id: the name of its directory (a UUID). */
+  get id(): string {
+    return basename(this.dir);
+  }
+
+  /** Named vectors of this segment. */
+  get vectors(): Readonly<Record<string, SegmentVector>> {
+    return this.#vectors;
+  }
+
+  /** Number of live points. */
+  get pointCount(): number {
+    return this.#tracker.size;
+  }
+
+  /** The highest op number this segment has applied. */
+  get version(): number {
+    return this.#tracker.maxVersion;
+  }
+
+  /** Writes `points` as one update with op number `version`; later points win over earlier equal ids. */
+  upsert(version: number, points: readonly PreparedPoint[]): void {
+    const base = this.#tracker.nextOffset;
+    for (const v of Object.values(this.#vectors)) this.#putVectors(v, base, points);
+    this.#payloads.write(points.map((p, i) => [base + i, p.payload] as const));
+    const entries: TrackerEntry[] = points.map((p, i) => ({
+      kind: "set",
+      key: p.key,
+      offset: base + i,
+      vectorMask: maskOf(p),
+    }));
+    this.#commit(version, entries);
+  }
+
+  /** Deletes the points with these keys as one update; returns how many were live. */
+  delete(version: number, keys: readonly IdKey[]): number {
+    const live = keys.filter((key) => this.#tracker.offsetOf(key) !== undefined);
+    this.#commit(version, live.map((key) => ({ kind: "delete", key })));
+    return live.length;
+  }
+
+  /** Offset of a live point. */
+  offsetOf(key: IdKey): number | undefined {
+    return this.#tracker.offsetOf(key);
+  }
+
+  /** Key of the live point at an offset. */
+  keyAt(offset: number): IdKey | undefined {
+    return this.#tracker.keyAt(offset);
+  }
+
+  /** Version of the point at an offset. */
+  versionAt(offset: number): number {
+    return this.#tracker.versionAt(offset);
+  }
+
+  /** Live keys with their offsets. */
+  entries(): IterableIterator<[IdKey, number]> {
+    return this.#tracker.entries();
+  }
+
+  /** The stored vector `name` of the point at `offset`, or undefined if the point has none. */
+  vector(name: string, offset: number): Float32Array | undefined {
+    const v = this.#vectors[name];
+    if (v === undefined || (this.#tracker.vectorMaskAt(offset) & (1 << v.slot)) === 0) return undefined;
+    return this.#storages[v.slot].get(offset, 1);
+  }
+
+  /** The payload of the point at `offset`. */
+  payload(offset: number): Payload {
+    return this.#payloads.read(offset);
+  }
+
+  /** Exact top-`k` over the live points that have vector `name`. Queries must be prepared (normalised). */
+  searchExact(name: string, queries: Float32Array, k: number): ExactSearchResult {
+    const v = this.#vectors[name];
+    return this.#storages[v.slot].searchExact(v.distance, queries, k, this.#present[v.slot]);
+  }
+
+  /** The vector file of `name`, for benchmarks that measure the kernel directly. */
+  storage(name: string): VectorStorage {
+    return this.#storages[this.#vectors[name].slot];
+  }
+
+  /** Bytes on disk of every file in the segment. */
+  get sizeBytes(): number {
+    let total = this.#tracker.sizeBytes + this.#payloads.sizeBytes;
+    for (const v of Object.values(this.#vectors)) total += statSync(vectorPath(this.dir, v.slot)).size;
+    return total;
+  }
+
+  /** Makes everything written survive power loss. */
+  flush(): void {
+    for (const storage of this.#storages) storage.flush();
+    this.#payloads.sync();
+    this.#tracker.sync();
+  }
+
+  /** Closes every file. Idempotent. */
+  close(): void {
+    for (const storage of this.#storages) storage.close();
+    this.#payloads.close();
+    this.#tracker.close();
+  }
+
+  #putVectors(v: SegmentVector, base: number, points: readonly PreparedPoint[]): void {
+    const data = new Float32Array(points.length * v.size);
+    points.forEach((p, i) => {
+      const vector = p.vectors[v.slot];
+      if (vector !== undefined) data.set(vector, i * v.size);
+    });
+    if (points.length > 0) this.#storages[v.slot].put(base, data);
+  }
+
+  #commit(version: number, entries: readonly TrackerEntry[]): void {
+    for (const entry of entries) {
+      const old = this.#tracker.offsetOf(entry.key);
+      if (old !== undefined) this.#clearPresent(old);
+    }
+    this.#tracker.commit(version, entries);
+    for (const entry of entries) {
+      if (entry.kind === "set" && this.#tracker.offsetOf(entry.key) === entry.offset) {
+        this.#markPresent(entry.offset, entry.vectorMask);
+      }
+    }
+  }
+
+  #markPresent(offset: number, mask: number): void {
+    const byte = offset >> 3;
+    for (let slot = 0; slot < this.#present.length; slot++) {
+      if ((mask & (1 << slot)) === 0) continue;
+      this.#present[slot] = grown(this.#present[slot], byte + 1);
+      this.#present[slot][byte] |= 1 << (offset & 7);
+    }
+  }
+
+  #clearPresent(offset: number): void {
+    const byte = offset >> 3;
+    for (const bits of this.#present) if (byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+  }
+}
+
+function vectorPath(dir: string, slot: number): string {
+  return join(dir, "vectors", `${slot}.vec`);
+}
+
+function maskOf(point: PreparedPoint): number {
+  let mask = 0;
+  point.vectors.forEach((vector, slot) => {
+    if (vector !== undefined) mask |= 1 << slot;
+  });
+  return mask >>> 0;
+}
+
+function readState(dir: string): SegmentState {
+  const path = join(dir, "segment.json");
+  const state = readJson(path) as Partial<SegmentState> | null;
+  if (state?.format_version !== SEGMENT_FORMAT_VERSION || typeof state.vectors !== "object" || state.vectors === null) {
+    throw new OperationError(
+      `Cannot open segment ${dir}: segment.json has format version ${JSON.stringify(state?.format_version)}, ` +
+        `expected ${SEGMENT_FORMAT_VERSION} with a vectors map`,
+      { status: "CORRUPT" },
+    );
+  }
+  return state as SegmentState;
+}

@@ -1,0 +1,441 @@
+/**
+ * `EdgeShard`: one directory holding points (id, named vectors, JSON payload), queried by vector
+ * similarity. The API follows Qdrant Edge's `EdgeShard` (names, defaults, JSON shapes).
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { InvalidArgumentError, OperationError, ShardClosedError } from "../errors.ts";
+import { nativeLibrary } from "../ffi/loader.ts";
+import type { Payload } from "../segment/payload_storage.ts";
+import { Segment } from "../segment/segment.ts";
+import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
+import { describe, type EdgeConfig, isObject, type ResolvedConfig, resolveConfig, sameVectors } from "./config.ts";
+import { keyToId } from "./point_id.ts";
+import { prepareIds, prepareUpsert, prepareVector, unknownVector } from "./prepare.ts";
+import type {
+  CountRequest,
+  PointRecord,
+  QueryRequest,
+  RetrieveOptions,
+  ScoredPoint,
+  ShardInfo,
+  UpdateOperation,
+  VectorOutput,
+  WithPayload,
+  WithVector,
+} from "./types.ts";
+
+const CONFIG_FILE = "edge_config.json";
+const SEGMENTS_DIR = "segments";
+const UPDATE_OPERATIONS = ["upsert_points"] as const;
+const DEFAULT_LIMIT = 10;
+
+/**
+ * An Edge Shard: create it once with {@linkcode EdgeShard.create}, open it again with
+ * {@linkcode EdgeShard.load}, write with {@linkcode EdgeShard.update}, search with
+ * {@linkcode EdgeShard.query}, and {@linkcode EdgeShard.close} it (or let `using` do so).
+ *
+ * @example
+ * ```ts
+ * import { EdgeShard } from "@x/edge";
+ *
+ * const path = await Deno.makeTempDir();
+ * using shard = await EdgeShard.create(path, { vectors: { size: 4, distance: "Cosine" } });
+ * shard.update({
+ *   upsert_points: [
+ *     { id: 1, vector: [0.05, 0.61, 0.76, 0.74], payload: { city: "Berlin" } },
+ *     { id: 2, vector: [0.19, 0.81, 0.75, 0.11], payload: { city: "London" } },
+ *   ],
+ * });
+ * const hits = shard.query({ query: [0.2, 0.1, 0.9, 0.7], limit: 1, with_payload: true });
+ * console.log(hits[0].id, hits[0].payload); // 1 { city: "Berlin" }
+ * ```
+ */
+export class EdgeShard {
+  /** The shard's directory. */
+  readonly path: string;
+  readonly #config: ResolvedConfig;
+  #segment: Segment | undefined;
+  #opNumber: number;
+
+  private constructor(path: string, config: ResolvedConfig, segment: Segment) {
+    this.path = path;
+    this.#config = config;
+    this.#segment = segment;
+    this.#opNumber = segment.version;
+  }
+
+  /**
+   * Creates a new shard in `path` (created if missing). Fails with an {@linkcode OperationError}
+   * (status `EXISTS`) if `path` already holds a shard, and with an {@linkcode InvalidArgumentError} if the
+   * configuration is wrong.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * const shard = await EdgeShard.create(await Deno.makeTempDir(), {
+   *   vectors: { image: { size: 512, distance: "Cosine" }, text: { size: 384, distance: "Dot" } },
+   * });
+   * shard.close();
+   * ```
+   */
+  static async create(path: string, config: EdgeConfig): Promise<EdgeShard> {
+    const resolved = resolveConfig(config);
+    const native = await nativeLibrary();
+    if (holdsShard(path)) {
+      throw new OperationError(`Cannot create a shard in ${path}: it already holds a shard; use EdgeShard.load()`, {
+        status: "EXISTS",
+      });
+    }
+    mkdirSync(join(path, SEGMENTS_DIR), { recursive: true });
+    const segmentDir = join(path, SEGMENTS_DIR, crypto.randomUUID());
+    try {
+      const segment = Segment.create(native, segmentDir, resolved.vectors);
+      writeJsonAtomic(join(path, CONFIG_FILE), resolved);
+      syncDirectory(join(path, SEGMENTS_DIR));
+      return new EdgeShard(path, resolved, segment);
+    } catch (error) {
+      rmSync(segmentDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the shard in `path`. Without `config`, the persisted `edge_config.json` is used; with it, the
+   * vectors must match the persisted ones, else an {@linkcode InvalidArgumentError} says how they differ.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * const path = await Deno.makeTempDir();
+   * (await EdgeShard.create(path, { vectors: { size: 2, distance: "Dot" } })).close();
+   * using shard = await EdgeShard.load(path);
+   * console.log(shard.count()); // 0
+   * ```
+   */
+  static async load(path: string, config?: EdgeConfig): Promise<EdgeShard> {
+    const requested = config === undefined ? undefined : resolveConfig(config);
+    const native = await nativeLibrary();
+    const persisted = readPersistedConfig(path);
+    if (persisted === undefined) {
+      throw new OperationError(`Cannot load a shard from ${path}: there is no ${CONFIG_FILE}; use EdgeShard.create()`, {
+        status: "NOT_FOUND",
+      });
+    }
+    if (requested !== undefined && !sameVectors(requested, persisted)) {
+      throw new InvalidArgumentError(
+        `Cannot load ${path}: the given vectors ${JSON.stringify(requested.vectors)} differ from the shard's ` +
+          `${JSON.stringify(persisted.vectors)}`,
+      );
+    }
+    const segmentDirs = listSegments(path);
+    if (segmentDirs.length !== 1) {
+      throw new OperationError(`Cannot load ${path}: expected one segment in ${SEGMENTS_DIR}/, found ${segmentDirs.length}`, {
+        status: "CORRUPT",
+      });
+    }
+    const segment = Segment.open(native, segmentDirs[0]);
+    return new EdgeShard(path, persisted, segment);
+  }
+
+  /**
+   * Applies one update operation. It is validated whole before anything is written: on an
+   * {@linkcode InvalidArgumentError} the shard is unchanged. Later points win over earlier ones with the
+   * same id.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 2, distance: "Euclid" } });
+   * shard.update({ upsert_points: [{ id: "5c56c793-69f3-4fbf-87e6-c4bf54c28c26", vector: [1, 2] }] });
+   * console.log(shard.count()); // 1
+   * ```
+   */
+  update(operation: UpdateOperation): void {
+    const segment = this.#live();
+    if (!isObject(operation)) {
+      throw new InvalidArgumentError(`update: expected an operation object, got ${describe(operation)}`);
+    }
+    const names = Object.keys(operation);
+    const name = names[0];
+    if (names.length !== 1 || !UPDATE_OPERATIONS.includes(name as typeof UPDATE_OPERATIONS[number])) {
+      throw new InvalidArgumentError(
+        `update: expected exactly one of ${UPDATE_OPERATIONS.join(", ")}, got ${names.map((n) => JSON.stringify(n)).join(", ") || "none"}`,
+      );
+    }
+    const body = operation.upsert_points;
+    const points = isObject(body) ? body.points : body;
+    const prepared = prepareUpsert(points, segment.vectors);
+    if (prepared.length === 0) return;
+    segment.upsert(this.#opNumber + 1, prepared);
+    this.#opNumber += 1;
+  }
+
+  /**
+   * Exact nearest-neighbour search. Scores are similarities for Cosine and Dot (higher is better) and
+   * distances for Euclid and Manhattan (lower is better); `score_threshold` keeps only strictly better
+   * scores; `offset` skips the best results after the threshold.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 2, distance: "Euclid" } });
+   * shard.update({ upsert_points: [{ id: 1, vector: [0, 0] }, { id: 2, vector: [3, 4] }] });
+   * console.log(shard.query({ query: [0, 0], limit: 2 }).map((p) => p.score)); // [0, 5]
+   * ```
+   */
+  query(request: QueryRequest): ScoredPoint[] {
+    const segment = this.#live();
+    if (!isObject(request)) throw new InvalidArgumentError(`query: expected a request object, got ${describe(request)}`);
+    const using = request.using ?? "";
+    const target = segment.vectors[using];
+    if (target === undefined) throw unknownVector("Cannot query", using, segment.vectors);
+    const input = isObject(request.query) && "nearest" in request.query ? request.query.nearest : request.query;
+    const vector = prepareVector(input, target, `Cannot query: query vector ${JSON.stringify(using)}`);
+    const limit = nonNegativeInteger(request.limit ?? DEFAULT_LIMIT, "query.limit");
+    const offset = nonNegativeInteger(request.offset ?? 0, "query.offset");
+    const threshold = request.score_threshold ?? undefined;
+    if (threshold !== undefined && (typeof threshold !== "number" || !Number.isFinite(threshold))) {
+      throw new InvalidArgumentError(`query.score_threshold: expected a finite number, got ${describe(threshold)}`);
+    }
+    const k = limit + offset;
+    if (k === 0) return [];
+    const found = segment.searchExact(using, vector, k);
+    const isDistance = target.distance === "Euclid" || target.distance === "Manhattan";
+    const hits: ScoredPoint[] = [];
+    for (let i = 0; i < found.counts[0]; i++) {
+      const raw = found.scores[i];
+      const score = target.distance === "Euclid" ? Math.sqrt(Math.max(raw, 0)) : raw;
+      if (threshold !== undefined && (isDistance ? !(score < threshold) : !(score > threshold))) break;
+      if (i < offset) continue;
+      const at = Number(found.offsets[i]);
+      const hit: ScoredPoint = { id: keyToId(segment.keyAt(at)!), version: segment.versionAt(at), score };
+      this.#attach(hit, at, request.with_payload ?? false, request.with_vector ?? false);
+      hits.push(hit);
+    }
+    return hits;
+  }
+
+  /**
+   * Returns the points with the given ids, in the order asked; ids that do not exist are skipped. Payloads
+   * are included and vectors left out unless the options say otherwise.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 2, distance: "Dot" } });
+   * shard.update({ upsert_points: [{ id: 7, vector: [1, 0], payload: { tag: "a" } }] });
+   * console.log(shard.retrieve([8, 7], { with_vector: true })); // [{ id: 7, payload: { tag: "a" }, vector: [1, 0] }]
+   * ```
+   */
+  retrieve(ids: readonly (number | bigint | string)[], options: RetrieveOptions = {}): PointRecord[] {
+    const segment = this.#live();
+    const keys = prepareIds(ids, "retrieve");
+    const records: PointRecord[] = [];
+    for (const key of keys) {
+      const offset = segment.offsetOf(key);
+      if (offset === undefined) continue;
+      const record: PointRecord = { id: keyToId(key) };
+      this.#attach(record, offset, options.with_payload ?? true, options.with_vector ?? false);
+      records.push(record);
+    }
+    return records;
+  }
+
+  /**
+   * Number of points in the shard (always exact).
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * console.log(shard.count()); // 0
+   * ```
+   */
+  count(request: CountRequest = {}): number {
+    const segment = this.#live();
+    if (!isObject(request)) throw new InvalidArgumentError(`count: expected a request object, got ${describe(request)}`);
+    return segment.pointCount;
+  }
+
+  /**
+   * Summary of the shard, as Qdrant Edge's `ShardInfo`.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * console.log(shard.info().points_count); // 0
+   * ```
+   */
+  info(): ShardInfo {
+    const segment = this.#live();
+    return { segments_count: 1, points_count: segment.pointCount, indexed_vectors_count: 0, payload_schema: {} };
+  }
+
+  /**
+   * The shard's configuration, as persisted in `edge_config.json`.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 3, distance: "Dot" } });
+   * console.log(shard.config().vectors[""].size); // 3
+   * ```
+   */
+  config(): ResolvedConfig {
+    this.#live();
+    return structuredClone(this.#config);
+  }
+
+  /**
+   * Makes every acknowledged update survive power loss (fsync of every file and directory). Updates
+   * already survive a crash of the process without it.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * shard.update({ upsert_points: [{ id: 1, vector: [1] }] });
+   * shard.flush();
+   * ```
+   */
+  flush(): void {
+    const segment = this.#live();
+    segment.flush();
+    syncDirectory(segment.dir);
+  }
+
+  /**
+   * Flushes and closes the shard. Idempotent; every other method throws {@linkcode ShardClosedError}
+   * afterwards.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * const shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * shard.close();
+   * shard.close(); // no-op
+   * ```
+   */
+  close(): void {
+    const segment = this.#segment;
+    if (segment === undefined) return;
+    try {
+      segment.flush();
+    } finally {
+      this.#segment = undefined;
+      segment.close();
+    }
+  }
+
+  /** Whether {@linkcode EdgeShard.close} was called. */
+  get closed(): boolean {
+    return this.#segment === undefined;
+  }
+
+  /** Closes the shard at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #live(): Segment {
+    if (this.#segment === undefined) throw new ShardClosedError(`EdgeShard at ${this.path}`);
+    return this.#segment;
+  }
+
+  #attach(target: { payload?: Payload; vector?: VectorOutput }, offset: number, withPayload: WithPayload, withVector: WithVector): void {
+    const segment = this.#live();
+    if (withPayload !== false) target.payload = selectPayload(segment.payload(offset), withPayload);
+    if (withVector === false) return;
+    const names = Object.keys(segment.vectors);
+    const wanted = withVector === true ? names : checkVectorNames(withVector, segment.vectors);
+    if (names.length === 1 && names[0] === "") {
+      const vector = segment.vector("", offset);
+      if (vector !== undefined && wanted.includes("")) target.vector = Array.from(vector);
+      return;
+    }
+    const out: Record<string, number[]> = {};
+    for (const name of wanted) {
+      const vector = segment.vector(name, offset);
+      if (vector !== undefined) out[name] = Array.from(vector);
+    }
+    target.vector = out;
+  }
+}
+
+function selectPayload(payload: Payload, selector: WithPayload): Payload {
+  if (selector === true) return payload;
+  const include = Array.isArray(selector) ? selector : isObject(selector) && "include" in selector ? selector.include : undefined;
+  const exclude = isObject(selector) && "exclude" in selector ? selector.exclude : undefined;
+  if (include !== undefined) {
+    checkKeys(include, "with_payload.include");
+    const out: Payload = {};
+    for (const key of include) if (key in payload) out[key] = payload[key];
+    return out;
+  }
+  if (exclude !== undefined) {
+    checkKeys(exclude, "with_payload.exclude");
+    const out: Payload = { ...payload };
+    for (const key of exclude) delete out[key];
+    return out;
+  }
+  throw new InvalidArgumentError(
+    `with_payload: expected a boolean, a list of keys, { include } or { exclude }, got ${describe(selector)}`,
+  );
+}
+
+function checkKeys(keys: unknown, where: string): void {
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) {
+    throw new InvalidArgumentError(`${where}: expected a list of strings, got ${describe(keys)}`);
+  }
+}
+
+function checkVectorNames(names: unknown, vectors: Readonly<Record<string, unknown>>): string[] {
+  checkKeys(names, "with_vector");
+  for (const name of names as string[]) {
+    if (!(name in vectors)) {
+      const known = Object.keys(vectors).map((n) => JSON.stringify(n)).join(", ");
+      throw new InvalidArgumentError(`with_vector: vector ${JSON.stringify(name)} does not exist; the shard has ${known}`);
+    }
+  }
+  return names as string[];
+}
+
+function nonNegativeInteger(value: unknown, where: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${where}: expected a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function holdsShard(path: string): boolean {
+  if (existsSync(join(path, CONFIG_FILE))) return true;
+  const segments = join(path, SEGMENTS_DIR);
+  return existsSync(segments) && readdirSync(segments).length > 0;
+}
+
+function readPersistedConfig(path: string): ResolvedConfig | undefined {
+  const file = join(path, CONFIG_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return resolveConfig(readJson(file));
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new OperationError(`${file} is not a valid shard configuration: ${error.message}`, {
+      status: "CORRUPT",
+      cause: error,
+    });
+  }
+}
+
+function listSegments(path: string): string[] {
+  const dir = join(path, SEGMENTS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+}

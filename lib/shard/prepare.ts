@@ -1,0 +1,145 @@
+/**
+ * Validation of user input and its preparation for the segment: every check that can fail happens here,
+ * before anything is written, so a rejected call leaves the shard unchanged. Messages name the point, the
+ * vector and what was expected against what was received.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../errors.ts";
+import type { PreparedPoint, SegmentVector } from "../segment/segment.ts";
+import { describe, isObject } from "./config.ts";
+import { describeKey, type IdKey, idKey } from "./point_id.ts";
+
+/** Nesting depth allowed in payloads: bounds the validator's walk. */
+export const PAYLOAD_DEPTH_MAX = 64;
+const encoder = new TextEncoder();
+
+/** Validates `points` of an upsert and prepares them, or throws an InvalidArgumentError naming the point. */
+export function prepareUpsert(points: unknown, vectors: Readonly<Record<string, SegmentVector>>): PreparedPoint[] {
+  if (!Array.isArray(points)) {
+    throw new InvalidArgumentError(`upsert_points: expected a list of points or { points }, got ${describe(points)}`);
+  }
+  const slots = Object.keys(vectors).length;
+  return points.map((point, index) => preparePoint(point, index, vectors, slots));
+}
+
+function preparePoint(
+  point: unknown,
+  index: number,
+  vectors: Readonly<Record<string, SegmentVector>>,
+  slots: number,
+): PreparedPoint {
+  if (!isObject(point)) {
+    throw new InvalidArgumentError(`Cannot upsert points[${index}]: expected a point object, got ${describe(point)}`);
+  }
+  const key = idKey(point.id, `Cannot upsert points[${index}]`);
+  const context = `Cannot upsert point ${describeKey(key)}`;
+  const prepared: PreparedPoint = { key, vectors: new Array(slots).fill(undefined), payload: preparePayload(point.payload, context) };
+  const input = point.vector;
+  if (input === undefined) throw new InvalidArgumentError(`${context}: expected a vector, got nothing`);
+  const named: Record<string, unknown> = Array.isArray(input) || ArrayBuffer.isView(input) ? { "": input } : (
+    isObject(input) ? input : invalid(`${context}: expected a vector or a map of named vectors, got ${describe(input)}`)
+  );
+  for (const [name, value] of Object.entries(named)) {
+    const target = vectors[name];
+    if (target === undefined) throw unknownVector(context, name, vectors);
+    prepared.vectors[target.slot] = prepareVector(value, target, `${context}: vector ${JSON.stringify(name)}`);
+  }
+  return prepared;
+}
+
+/**
+ * Validates one vector against its parameters and returns it as the f32 values to store: normalised for
+ * Cosine on float32/float16 (Qdrant stores uint8 vectors as given and computes the full cosine).
+ */
+export function prepareVector(value: unknown, target: SegmentVector, context: string): Float32Array {
+  if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array)) {
+    throw new InvalidArgumentError(`${context}: expected a list of numbers, got ${describe(value)}`);
+  }
+  if (value.length !== target.size) {
+    throw new InvalidArgumentError(`${context} has ${value.length} dimensions, the shard expects ${target.size}`);
+  }
+  const out = new Float32Array(target.size);
+  let squares = 0;
+  for (let i = 0; i < value.length; i++) {
+    const x = value[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) {
+      throw new InvalidArgumentError(`${context} has ${describe(x)} at index ${i}; expected a finite number`);
+    }
+    out[i] = x;
+    squares += out[i] * out[i];
+  }
+  if (target.distance === "Cosine" && target.datatype !== "uint8") normalise(out, squares);
+  return out;
+}
+
+function normalise(vector: Float32Array, squares: number): void {
+  const norm = Math.sqrt(squares);
+  // A zero vector stays zero, as in Qdrant: there is no direction to keep.
+  if (norm < Number.EPSILON) return;
+  for (let i = 0; i < vector.length; i++) vector[i] /= norm;
+}
+
+/** Encodes a payload to JSON bytes after checking it is a JSON object (null and absent mean `{}`). */
+export function preparePayload(payload: unknown, context: string): Uint8Array {
+  if (payload === undefined || payload === null) return new Uint8Array(0);
+  if (!isPlainObject(payload)) {
+    throw new InvalidArgumentError(`${context}: payload must be a JSON object, got ${describe(payload)}`);
+  }
+  checkJson(payload, "payload", 0, context);
+  const text = JSON.stringify(payload);
+  return text === "{}" ? new Uint8Array(0) : encoder.encode(text);
+}
+
+function checkJson(value: unknown, path: string, depth: number, context: string): void {
+  if (depth > PAYLOAD_DEPTH_MAX) {
+    throw new InvalidArgumentError(`${context}: ${path} nests deeper than ${PAYLOAD_DEPTH_MAX} levels`);
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) {
+      throw new InvalidArgumentError(`${context}: ${path} is ${value}; JSON numbers must be finite`);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkJson(item, `${path}[${i}]`, depth + 1, context));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) checkJson(item, `${path}.${key}`, depth + 1, context);
+    return;
+  }
+  throw new InvalidArgumentError(`${context}: ${path} is ${describeJsType(value)}, which JSON cannot hold`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (!isObject(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function describeJsType(value: unknown): string {
+  if (typeof value === "object" && value !== null) return `a ${value.constructor?.name ?? "non-plain object"}`;
+  return `a ${typeof value}`;
+}
+
+/** The error for a vector name the shard does not have. */
+export function unknownVector(
+  context: string,
+  name: string,
+  vectors: Readonly<Record<string, SegmentVector>>,
+): InvalidArgumentError {
+  const known = Object.keys(vectors).map((n) => JSON.stringify(n)).join(", ");
+  return new InvalidArgumentError(`${context}: vector ${JSON.stringify(name)} does not exist; the shard has ${known}`);
+}
+
+/** Validates a list of point ids. */
+export function prepareIds(ids: unknown, context: string): IdKey[] {
+  if (!Array.isArray(ids)) throw new InvalidArgumentError(`${context}: expected a list of point ids, got ${describe(ids)}`);
+  return ids.map((id, i) => idKey(id, `${context}: ids[${i}]`));
+}
+
+function invalid(message: string): never {
+  throw new InvalidArgumentError(message);
+}

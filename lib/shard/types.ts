@@ -1,0 +1,97 @@
+/**
+ * Request and response shapes of `EdgeShard`, with Qdrant's names and JSON layout, so that the HTTP
+ * façade and sync map them one to one.
+ *
+ * @module
+ */
+import type { Payload } from "../segment/payload_storage.ts";
+import type { PointId } from "./point_id.ts";
+
+export type { Payload, PointId };
+
+/** A dense vector as input: plain numbers or a `Float32Array`. */
+export type DenseVector = number[] | Float32Array;
+
+/** The vectors of a point: one vector (the default vector, named `""`) or a map from vector name. */
+export type VectorStruct = DenseVector | Record<string, DenseVector>;
+
+/** A point to upsert, as Qdrant's `PointStruct`. */
+export interface PointStruct {
+  id: PointId;
+  vector: VectorStruct;
+  /** A JSON object; `null` or absent means the empty payload. */
+  payload?: Payload | null;
+}
+
+/** The `upsert_points` operation: a list of points, or `{ points }`. */
+export type UpsertPoints = PointStruct[] | { points: PointStruct[] };
+
+/** One update operation, as in Qdrant Edge's `UpdateOperation`. */
+export interface UpdateOperation {
+  upsert_points: UpsertPoints;
+}
+
+/** Which payload keys to return: all (`true`), none (`false`), a list, or an include/exclude selector. */
+export type WithPayload = boolean | string[] | { include: string[] } | { exclude: string[] };
+
+/** Which vectors to return: all (`true`), none (`false`) or the listed names. */
+export type WithVector = boolean | string[];
+
+/** A nearest-neighbour query: a vector, or `{ nearest: vector }`. */
+export type QueryInput = DenseVector | { nearest: DenseVector };
+
+/** A query, as Qdrant's `QueryRequest` (exact search). */
+export interface QueryRequest {
+  query: QueryInput;
+  /** Name of the vector to search; the default vector `""` when absent. */
+  using?: string;
+  /** Number of results; 10 by default. */
+  limit?: number;
+  /** Number of best results to skip; 0 by default. */
+  offset?: number;
+  /** Keep only scores strictly better than this (greater for Cosine/Dot, smaller for Euclid/Manhattan). */
+  score_threshold?: number | null;
+  /** `false` by default. */
+  with_payload?: WithPayload;
+  /** `false` by default. */
+  with_vector?: WithVector;
+}
+
+/** Vectors as output: a list for a shard with only the default vector, else a map from name. */
+export type VectorOutput = number[] | Record<string, number[]>;
+
+/** One query result, as Qdrant's `ScoredPoint`. */
+export interface ScoredPoint {
+  id: PointId;
+  /** The op number that last wrote the point. */
+  version: number;
+  score: number;
+  payload?: Payload;
+  vector?: VectorOutput;
+}
+
+/** A point as returned by `retrieve`, as Qdrant's `Record`. */
+export interface PointRecord {
+  id: PointId;
+  payload?: Payload;
+  vector?: VectorOutput;
+}
+
+/** Options of `retrieve`: payload on, vectors off by default, as in Qdrant Edge. */
+export interface RetrieveOptions {
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+}
+
+/** A count request; counts are always exact. */
+export interface CountRequest {
+  exact?: boolean;
+}
+
+/** Summary of a shard, as Qdrant Edge's `ShardInfo`. */
+export interface ShardInfo {
+  segments_count: number;
+  points_count: number;
+  indexed_vectors_count: number;
+  payload_schema: Record<string, unknown>;
+}

@@ -1,0 +1,43 @@
+/**
+ * `@x/edge`: embedded vector search for Deno and Bun, with Qdrant Edge's API over a Zig kernel.
+ *
+ * An {@linkcode EdgeShard} is one directory of points (id, named vectors, JSON payload) that you query
+ * by vector similarity. It is created once, loaded again later, and closed when done.
+ *
+ * @example
+ * ```ts
+ * import { EdgeShard } from "@x/edge";
+ *
+ * const path = await Deno.makeTempDir();
+ * using shard = await EdgeShard.create(path, { vectors: { size: 3, distance: "Cosine" } });
+ * shard.update({ upsert_points: [{ id: 1, vector: [1, 0, 0], payload: { kind: "door" } }] });
+ * console.log(shard.query({ query: [0.9, 0.1, 0], limit: 1, with_payload: true }));
+ * ```
+ *
+ * Run with `deno run --allow-ffi --allow-read --allow-write --allow-env` or with `bun`.
+ *
+ * @module
+ */
+export { EdgeShard } from "./lib/shard/edge_shard.ts";
+export type { Datatype, Distance, EdgeConfig, EdgeVectorParams, ResolvedConfig } from "./lib/shard/config.ts";
+export type {
+  CountRequest,
+  DenseVector,
+  Payload,
+  PointId,
+  PointRecord,
+  PointStruct,
+  QueryInput,
+  QueryRequest,
+  RetrieveOptions,
+  ScoredPoint,
+  ShardInfo,
+  UpdateOperation,
+  UpsertPoints,
+  VectorOutput,
+  VectorStruct,
+  WithPayload,
+  WithVector,
+} from "./lib/shard/types.ts";
+export { InvalidArgumentError, type NativeStatusName, OperationError, ShardClosedError } from "./lib/errors.ts";
+export { type LibraryVariant, type NativeLibraryOptions, useNativeLibrary } from "./lib/ffi/loader.ts";
