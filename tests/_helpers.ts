@@ -8,6 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { seededRandom } from "../scripts/_random.ts";
+
+/** A seeded generator of numbers in [0, 1), the same in every runtime. */
+export const rng = seededRandom;
 
 /** A fresh temporary directory; removed by the returned cleanup function. */
 export function tempDir(prefix = "edge-test-"): { path: string; cleanup: () => void } {
@@ -33,17 +37,6 @@ export function runScript(
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A seeded pseudo-random generator (mulberry32): the same seed gives the same data in every runtime. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` random vectors of dimension `dim` with components in [-1, 1). */
 export function randomVectors(random: () => number, n: number, dim: number): number[][] {

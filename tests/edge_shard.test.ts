@@ -144,7 +144,7 @@ describe("EdgeShard.query() exact search", () => {
       const hits = shard.query({ query, limit: 10 });
       assert.deepEqual(hits.map((h) => h.id), expected.map((e) => e.id));
       hits.forEach((h, i) => assert.ok(Math.abs(h.score - expected[i].score) <= 1e-4 * Math.max(1, Math.abs(expected[i].score))));
-      assert.ok(hits.every((h) => h.version === 1 && h.payload === undefined && h.vector === undefined));
+      assert.ok(hits.every((h) => h.version === 0 && h.payload === undefined && h.vector === undefined));
     });
   }
 
@@ -183,8 +183,8 @@ describe("EdgeShard.query() exact search", () => {
     assert.equal(shard.count(), 2);
     const hits = shard.query({ query: [0, 1], with_payload: true });
     assert.deepEqual(hits, [
-      { id: 1, version: 2, score: 2, payload: { v: 2 } },
-      { id: 2, version: 1, score: 1, payload: {} },
+      { id: 1, version: 1, score: 2, payload: { v: 2 } },
+      { id: 2, version: 0, score: 1, payload: {} },
     ]);
   });
 
@@ -192,7 +192,7 @@ describe("EdgeShard.query() exact search", () => {
     using shard = await EdgeShard.create(dir.path, { vectors: { size: 1, distance: "Dot" } });
     shard.update({ upsert_points: [{ id: 9, vector: [1], payload: { n: 1 } }, { id: 9, vector: [2], payload: { n: 2 } }] });
     assert.equal(shard.count(), 1);
-    assert.deepEqual(shard.query({ query: [1], with_payload: true }), [{ id: 9, version: 1, score: 2, payload: { n: 2 } }]);
+    assert.deepEqual(shard.query({ query: [1], with_payload: true }), [{ id: 9, version: 0, score: 2, payload: { n: 2 } }]);
   });
 });
 
@@ -281,7 +281,7 @@ describe("bad input is rejected whole, with a message naming what was wrong", ()
       );
       assert.equal(shard.count(), 1);
       assert.deepEqual(shard.retrieve([1, 7]), [{ id: 1, payload: { keep: true } }]);
-      assert.equal(shard.query({ query: [1, 0, 0, 0] })[0].version, 1);
+      assert.equal(shard.query({ query: [1, 0, 0, 0] })[0].version, 0);
     });
   }
 

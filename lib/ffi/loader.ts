@@ -76,8 +76,7 @@ export function useNativeLibrary(options: NativeLibraryOptions): void {
 /** Returns the loaded native library, loading it on first use. */
 export async function nativeLibrary(): Promise<NativeLibrary> {
   if (loaded === undefined) {
-    const open = await runtimeAdapter();
-    loaded = resolve(open);
+    loaded = resolveLibrary(await runtimeAdapter(), defaultCandidates());
   }
   return loaded;
 }
@@ -88,7 +87,8 @@ export function loadedNativeLibrary(): NativeLibrary {
   return loaded;
 }
 
-async function runtimeAdapter(): Promise<OpenLibrary> {
+/** The `dlopen` of the runtime this code runs in. */
+export async function runtimeAdapter(): Promise<OpenLibrary> {
   if ("Deno" in globalThis) return (await import("./deno.ts")).openLibrary;
   if ("Bun" in globalThis) return (await import("./bun.ts")).openLibrary;
   throw new OperationError("@x/edge runs on Deno or Bun; this runtime has neither Deno.dlopen nor bun:ffi");
@@ -99,9 +99,17 @@ interface Attempt {
   readonly reason: string;
 }
 
-function resolve(open: OpenLibrary): NativeLibrary {
+/**
+ * Opens the first candidate that exists, loads and speaks our ABI; throws an OperationError listing every
+ * path tried and why it was passed over.
+ */
+export function resolveLibrary(open: OpenLibrary, candidates: readonly Candidate[]): NativeLibrary {
   const attempts: Attempt[] = [];
-  for (const candidate of candidates(attempts)) {
+  for (const candidate of candidates) {
+    if (candidate.kind === "missing") {
+      attempts.push({ path: candidate.path, reason: candidate.reason });
+      continue;
+    }
     const library = candidate.kind === "file"
       ? openChecked(open, candidate.path, attempts)
       : openBestVariant(open, candidate.files, attempts);
@@ -114,18 +122,20 @@ function resolve(open: OpenLibrary): NativeLibrary {
   );
 }
 
-type Candidate =
+/** A place the library may be: one file, a set of variant files, or a source known to be absent. */
+export type Candidate =
   | { kind: "file"; path: string }
-  | { kind: "variants"; files: Partial<Record<LibraryVariant, string>> };
+  | { kind: "variants"; files: Partial<Record<LibraryVariant, string>> }
+  | { kind: "missing"; path: string; reason: string };
 
-function candidates(attempts: Attempt[]): Candidate[] {
+/** The candidates in the documented order: option, environment, platform package, local build. */
+export function defaultCandidates(): Candidate[] {
   const list: Candidate[] = [];
   if (explicit?.path !== undefined) list.push({ kind: "file", path: explicit.path });
   if (explicit?.variants !== undefined) list.push({ kind: "variants", files: explicit.variants });
   const fromEnv = readEnv("EDGE_LIB_PATH");
   if (fromEnv) list.push({ kind: "file", path: fromEnv });
-  const packageDir = platformPackageDir(attempts);
-  if (packageDir !== undefined) list.push({ kind: "variants", files: variantFiles(join(packageDir, "lib")) });
+  list.push(platformPackage());
   const buildDir = fileURLToPath(new URL("../../native/zig-out/lib/", import.meta.url));
   list.push({ kind: "variants", files: variantFiles(buildDir) });
   return list;
@@ -144,13 +154,13 @@ function variantFiles(dir: string): Partial<Record<LibraryVariant, string>> {
   return files;
 }
 
-function platformPackageDir(attempts: Attempt[]): string | undefined {
+function platformPackage(): Candidate {
   const name = `@x/edge-${process.platform}-${process.arch}`;
   try {
-    return dirname(fileURLToPath(import.meta.resolve(`${name}/package.json`)));
+    const dir = dirname(fileURLToPath(import.meta.resolve(`${name}/package.json`)));
+    return { kind: "variants", files: variantFiles(join(dir, "lib")) };
   } catch {
-    attempts.push({ path: name, reason: "package not installed" });
-    return undefined;
+    return { kind: "missing", path: name, reason: "package not installed" };
   }
 }
 
@@ -162,7 +172,10 @@ function openBestVariant(
   const arm = files["linux-arm64"];
   if (arm !== undefined) return openChecked(open, arm, attempts);
   const baselinePath = files["linux-x64-baseline"];
-  if (baselinePath === undefined) return undefined;
+  if (baselinePath === undefined) {
+    attempts.push({ path: JSON.stringify(files), reason: `no build for ${process.platform}-${process.arch}` });
+    return undefined;
+  }
   const baseline = openChecked(open, baselinePath, attempts);
   if (baseline === undefined) return undefined;
   const v3Path = files["linux-x64-v3"];

@@ -35,7 +35,7 @@ export class IdTracker {
   #versionAt = new Float64Array(1024);
   #maskAt = new Uint32Array(1024);
   #nextOffset = 0;
-  #maxVersion = 0;
+  #maxVersion = -1;
 
   private constructor(log: RecordLog) {
     this.#log = log;
@@ -92,7 +92,7 @@ export class IdTracker {
     return this.#nextOffset;
   }
 
-  /** The highest version committed so far (0 for an empty tracker). */
+  /** The highest version committed so far (-1 before the first commit). */
   get maxVersion(): number {
     return this.#maxVersion;
   }

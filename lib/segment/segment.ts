@@ -124,7 +124,7 @@ export class Segment {
     return this.#tracker.size;
   }
 
-  /** The highest op number this segment has applied. */
+  /** The highest op number this segment has applied (-1 when none). */
   get version(): number {
     return this.#tracker.maxVersion;
   }

@@ -58,13 +58,14 @@ export class EdgeShard {
   readonly path: string;
   readonly #config: ResolvedConfig;
   #segment: Segment | undefined;
-  #opNumber: number;
+  /** The op number the next update gets; op numbers start at 0, as Qdrant's WAL indexes do. */
+  #nextOp: number;
 
   private constructor(path: string, config: ResolvedConfig, segment: Segment) {
     this.path = path;
     this.#config = config;
     this.#segment = segment;
-    this.#opNumber = segment.version;
+    this.#nextOp = segment.version + 1;
   }
 
   /**
@@ -169,8 +170,8 @@ export class EdgeShard {
     const points = isObject(body) ? body.points : body;
     const prepared = prepareUpsert(points, segment.vectors);
     if (prepared.length === 0) return;
-    segment.upsert(this.#opNumber + 1, prepared);
-    this.#opNumber += 1;
+    segment.upsert(this.#nextOp, prepared);
+    this.#nextOp += 1;
   }
 
   /**
@@ -196,10 +197,12 @@ export class EdgeShard {
     const vector = prepareVector(input, target, `Cannot query: query vector ${JSON.stringify(using)}`);
     const limit = nonNegativeInteger(request.limit ?? DEFAULT_LIMIT, "query.limit");
     const offset = nonNegativeInteger(request.offset ?? 0, "query.offset");
-    const threshold = request.score_threshold ?? undefined;
-    if (threshold !== undefined && (typeof threshold !== "number" || !Number.isFinite(threshold))) {
-      throw new InvalidArgumentError(`query.score_threshold: expected a finite number, got ${describe(threshold)}`);
+    const given = request.score_threshold ?? undefined;
+    if (given !== undefined && (typeof given !== "number" || !Number.isFinite(given))) {
+      throw new InvalidArgumentError(`query.score_threshold: expected a finite number, got ${describe(given)}`);
     }
+    // Scores are 32-bit floats, and Qdrant compares the threshold as one too.
+    const threshold = given === undefined ? undefined : Math.fround(given);
     const k = limit + offset;
     if (k === 0) return [];
     const found = segment.searchExact(using, vector, k);
@@ -207,7 +210,7 @@ export class EdgeShard {
     const hits: ScoredPoint[] = [];
     for (let i = 0; i < found.counts[0]; i++) {
       const raw = found.scores[i];
-      const score = target.distance === "Euclid" ? Math.sqrt(Math.max(raw, 0)) : raw;
+      const score = target.distance === "Euclid" ? Math.fround(Math.sqrt(Math.max(raw, 0))) : raw;
       if (threshold !== undefined && (isDistance ? !(score < threshold) : !(score > threshold))) break;
       if (i < offset) continue;
       const at = Number(found.offsets[i]);
@@ -353,8 +356,9 @@ export class EdgeShard {
     const names = Object.keys(segment.vectors);
     const wanted = withVector === true ? names : checkVectorNames(withVector, segment.vectors);
     if (names.length === 1 && names[0] === "") {
-      const vector = segment.vector("", offset);
-      if (vector !== undefined && wanted.includes("")) target.vector = Array.from(vector);
+      // Qdrant gives a list for the lone default vector, and {} for a point that lacks it.
+      const vector = wanted.includes("") ? segment.vector("", offset) : undefined;
+      target.vector = vector === undefined ? {} : Array.from(vector);
       return;
     }
     const out: Record<string, number[]> = {};

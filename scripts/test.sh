@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs every test suite of @x/edge and ends with one line `N passed, N failed` summed over all of them:
+#   zig      native unit tests (baseline and x86-64-v3 builds), `zig build test`
+#   deno     tests/**/*.test.ts under `deno test`
+#   bun      the same files under `bun test`
+#   python   tests/oracle (the Qdrant Edge oracle's own checks), pytest
+#   compile  a `bun build --compile` single-file demo with the native library embedded, run from elsewhere
+# Exits non-zero if any suite fails. Installs what is missing first (scripts/setup.sh).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+logs=.cache/test-logs
+mkdir -p "$logs"
+total_passed=0
+total_failed=0
+status=0
+
+# record NAME PASSED FAILED EXIT: adds a suite's counts; a suite that exited non-zero without a counted
+# failure still counts one failure, so a crash can never pass as green.
+record() {
+  local name=$1 passed=${2:-0} failed=${3:-0} code=$4
+  if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  [ "$code" -ne 0 ] && status=1
+  echo "suite $name: $passed passed, $failed failed (exit $code)"
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+}
+
+echo "== zig"
+(cd native && ../.venv/bin/python -m ziglang build test --summary all) > "$logs/zig.log" 2>&1
+code=$?
+tail -n 3 "$logs/zig.log"
+# "Build Summary: 5/5 steps succeeded; 60/60 tests passed" (with "; N failed" when some fail)
+zig_line=$(grep -E "tests passed" "$logs/zig.log" | tail -n 1)
+zig_passed=$(echo "$zig_line" | sed -nE 's#.* ([0-9]+)/[0-9]+ tests passed.*#\1#p')
+zig_failed=$(echo "$zig_line" | sed -nE 's#.*; ([0-9]+) failed.*#\1#p')
+record zig "${zig_passed:-0}" "${zig_failed:-0}" $code
+
+echo "== deno"
+node_modules/.bin/deno test --allow-all tests/ > "$logs/deno.log" 2>&1
+code=$?
+grep -E "passed|failed" "$logs/deno.log" | tail -n 1
+# Every test sits in a describe() block, so Deno's "steps" are the tests:
+# "ok | 4 passed (57 steps) | 0 failed" or "FAILED | 3 passed (50 steps) | 1 failed (2 steps)"
+deno_line=$(grep -E "^(ok|FAILED) \|" "$logs/deno.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -n 1)
+deno_passed=$(echo "$deno_line" | sed -nE 's#.*\| [0-9]+ passed \(([0-9]+) steps?\).*#\1#p')
+deno_failed=$(echo "$deno_line" | sed -nE 's#.*\| [0-9]+ failed \(([0-9]+) steps?\).*#\1#p')
+record deno "${deno_passed:-0}" "${deno_failed:-0}" $code
+
+echo "== bun"
+node_modules/.bin/bun test > "$logs/bun.log" 2>&1
+code=$?
+grep -E "^ *[0-9]+ (pass|fail)$" "$logs/bun.log"
+bun_passed=$(sed -nE 's#^ *([0-9]+) pass$#\1#p' "$logs/bun.log" | tail -n 1)
+bun_failed=$(sed -nE 's#^ *([0-9]+) fail$#\1#p' "$logs/bun.log" | tail -n 1)
+record bun "${bun_passed:-0}" "${bun_failed:-0}" $code
+
+echo "== python"
+.venv/bin/python -m pytest -q tests/oracle > "$logs/python.log" 2>&1
+code=$?
+tail -n 1 "$logs/python.log"
+py_passed=$(tail -n 1 "$logs/python.log" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
+py_failed=$(tail -n 1 "$logs/python.log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")
+record python "${py_passed:-0}" "${py_failed:-0}" $code
+
+echo "== compile"
+bash scripts/check_executable.sh > "$logs/compile.log" 2>&1
+code=$?
+tail -n 2 "$logs/compile.log"
+if [ $code -eq 0 ]; then record compile 1 0 0; else record compile 0 1 $code; fi
+
+[ $status -ne 0 ] && echo "logs: $root/$logs"
+echo "$total_passed passed, $total_failed failed"
+exit $status
