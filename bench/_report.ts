@@ -33,12 +33,15 @@ export function fullSize(): boolean {
   return process.argv.includes("--full");
 }
 
-/** Writes `bench/results/<name>-<runtime>.json` with the context every result needs. */
+/**
+ * Writes `<name>-<runtime>.json` with the context every result needs: full-size runs to `bench/results/`
+ * (kept in git), small runs to `.cache/bench-results/` (what CI runs; not kept).
+ */
 export function saveResult(name: string, native: NativeLibrary, data: Record<string, unknown>): string {
-  const dir = new URL("./results/", import.meta.url);
+  const dir = new URL(fullSize() ? "./results/" : "../.cache/bench-results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
   const runtimeName = runtime().split(" ")[0];
-  const file = new URL(`${name}-${runtimeName}${fullSize() ? "-full" : ""}.json`, dir);
+  const file = new URL(`${name}-${runtimeName}.json`, dir);
   const record = {
     benchmark: name,
     date: new Date().toISOString(),

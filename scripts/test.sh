@@ -5,6 +5,7 @@
 #   bun      the same files under `bun test`
 #   python   tests/oracle (the Qdrant Edge oracle's own checks), pytest
 #   compile  a `bun build --compile` single-file demo with the native library embedded, run from elsewhere
+#   bench    every benchmark at its small size, under Deno and Bun (a run that fails counts as a failure)
 # Exits non-zero if any suite fails. Installs what is missing first (scripts/setup.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,17 @@ bash scripts/check_executable.sh > "$logs/compile.log" 2>&1
 code=$?
 tail -n 2 "$logs/compile.log"
 if [ $code -eq 0 ]; then record compile 1 0 0; else record compile 0 1 $code; fi
+
+echo "== bench (small sizes; full sizes with --full, see bench/README.md)"
+for bench in bench/*.bench.ts; do
+  name=$(basename "$bench" .bench.ts)
+  node_modules/.bin/deno run --allow-all "$bench" > "$logs/bench-$name-deno.log" 2>&1
+  code=$?
+  if [ $code -eq 0 ]; then record "bench $name (deno)" 1 0 0; else record "bench $name (deno)" 0 1 $code; fi
+  node_modules/.bin/bun "$bench" > "$logs/bench-$name-bun.log" 2>&1
+  code=$?
+  if [ $code -eq 0 ]; then record "bench $name (bun)" 1 0 0; else record "bench $name (bun)" 0 1 $code; fi
+done
 
 [ $status -ne 0 ] && echo "logs: $root/$logs"
 echo "$total_passed passed, $total_failed failed"

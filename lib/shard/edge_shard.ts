@@ -203,6 +203,7 @@ export class EdgeShard {
     }
     // Scores are 32-bit floats, and Qdrant compares the threshold as one too.
     const threshold = given === undefined ? undefined : Math.fround(given);
+    const selection = this.#selection(request.with_payload ?? false, request.with_vector ?? false);
     const k = limit + offset;
     if (k === 0) return [];
     const found = segment.searchExact(using, vector, k);
@@ -215,7 +216,7 @@ export class EdgeShard {
       if (i < offset) continue;
       const at = Number(found.offsets[i]);
       const hit: ScoredPoint = { id: keyToId(segment.keyAt(at)!), version: segment.versionAt(at), score };
-      this.#attach(hit, at, request.with_payload ?? false, request.with_vector ?? false);
+      this.#attach(hit, at, selection);
       hits.push(hit);
     }
     return hits;
@@ -236,12 +237,13 @@ export class EdgeShard {
   retrieve(ids: readonly (number | bigint | string)[], options: RetrieveOptions = {}): PointRecord[] {
     const segment = this.#live();
     const keys = prepareIds(ids, "retrieve");
+    const selection = this.#selection(options.with_payload ?? true, options.with_vector ?? false);
     const records: PointRecord[] = [];
     for (const key of keys) {
       const offset = segment.offsetOf(key);
       if (offset === undefined) continue;
       const record: PointRecord = { id: keyToId(key) };
-      this.#attach(record, offset, options.with_payload ?? true, options.with_vector ?? false);
+      this.#attach(record, offset, selection);
       records.push(record);
     }
     return records;
@@ -349,20 +351,29 @@ export class EdgeShard {
     return this.#segment;
   }
 
-  #attach(target: { payload?: Payload; vector?: VectorOutput }, offset: number, withPayload: WithPayload, withVector: WithVector): void {
+  /** Validates what to return with each point, once per request. */
+  #selection(withPayload: WithPayload, withVector: WithVector): Selection {
+    const vectors = this.#live().vectors;
+    const names = Object.keys(vectors);
+    return {
+      payload: payloadSelector(withPayload),
+      vectors: withVector === false ? undefined : withVector === true ? names : checkVectorNames(withVector, vectors),
+      lone: names.length === 1 && names[0] === "",
+    };
+  }
+
+  #attach(target: { payload?: Payload; vector?: VectorOutput }, offset: number, selection: Selection): void {
     const segment = this.#live();
-    if (withPayload !== false) target.payload = selectPayload(segment.payload(offset), withPayload);
-    if (withVector === false) return;
-    const names = Object.keys(segment.vectors);
-    const wanted = withVector === true ? names : checkVectorNames(withVector, segment.vectors);
-    if (names.length === 1 && names[0] === "") {
+    if (selection.payload !== undefined) target.payload = selection.payload(segment.payload(offset));
+    if (selection.vectors === undefined) return;
+    if (selection.lone) {
       // Qdrant gives a list for the lone default vector, and {} for a point that lacks it.
-      const vector = wanted.includes("") ? segment.vector("", offset) : undefined;
+      const vector = selection.vectors.length > 0 ? segment.vector("", offset) : undefined;
       target.vector = vector === undefined ? {} : Array.from(vector);
       return;
     }
     const out: Record<string, number[]> = {};
-    for (const name of wanted) {
+    for (const name of selection.vectors) {
       const vector = segment.vector(name, offset);
       if (vector !== undefined) out[name] = Array.from(vector);
     }
@@ -370,21 +381,34 @@ export class EdgeShard {
   }
 }
 
-function selectPayload(payload: Payload, selector: WithPayload): Payload {
-  if (selector === true) return payload;
+/** What to return with each point: a payload filter (or none) and the vector names (or none). */
+interface Selection {
+  payload: ((payload: Payload) => Payload) | undefined;
+  vectors: string[] | undefined;
+  /** The shard has only the default vector, which Qdrant returns as a plain list. */
+  lone: boolean;
+}
+
+function payloadSelector(selector: WithPayload): ((payload: Payload) => Payload) | undefined {
+  if (selector === false) return undefined;
+  if (selector === true) return (payload) => payload;
   const include = Array.isArray(selector) ? selector : isObject(selector) && "include" in selector ? selector.include : undefined;
   const exclude = isObject(selector) && "exclude" in selector ? selector.exclude : undefined;
   if (include !== undefined) {
     checkKeys(include, "with_payload.include");
-    const out: Payload = {};
-    for (const key of include) if (key in payload) out[key] = payload[key];
-    return out;
+    return (payload) => {
+      const out: Payload = {};
+      for (const key of include) if (key in payload) out[key] = payload[key];
+      return out;
+    };
   }
   if (exclude !== undefined) {
     checkKeys(exclude, "with_payload.exclude");
-    const out: Payload = { ...payload };
-    for (const key of exclude) delete out[key];
-    return out;
+    return (payload) => {
+      const out: Payload = { ...payload };
+      for (const key of exclude) delete out[key];
+      return out;
+    };
   }
   throw new InvalidArgumentError(
     `with_payload: expected a boolean, a list of keys, { include } or { exclude }, got ${describe(selector)}`,
