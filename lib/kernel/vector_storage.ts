@@ -47,6 +47,7 @@ export class VectorStorage {
   readonly #dim: number;
   #handle: bigint;
   readonly #u64 = new BigUint64Array(1);
+  #scratch: ExactSearchResult = { offsets: new BigUint64Array(16), scores: new Float32Array(16), counts: new Uint32Array(1) };
 
   private constructor(native: NativeLibrary, path: string, dim: number, handle: bigint) {
     this.#native = native;
@@ -106,14 +107,18 @@ export class VectorStorage {
   /**
    * Exact top-`k` for `queries.length / dim` queries. `allow`, when given, is a bitset of the offsets that
    * may be returned (LSB-first); offsets beyond it are excluded.
+   *
+   * The result's arrays are reused by the next search on this storage: read them before searching again.
+   * (Allocating three typed arrays per call costs about as much as the FFI call itself.)
    */
   searchExact(distance: Distance, queries: Float32Array, k: number, allow: Uint8Array | null): ExactSearchResult {
     const nq = queries.length / this.#dim;
-    const result: ExactSearchResult = {
-      offsets: new BigUint64Array(nq * k),
-      scores: new Float32Array(nq * k),
-      counts: new Uint32Array(nq),
-    };
+    const result = this.#resultBuffers(nq, k);
+    if (allow !== null && allow.length === 0) {
+      // An empty allow-list admits nothing; Deno may pass an empty array as NULL, which would admit all.
+      result.counts.fill(0);
+      return result;
+    }
     const status = this.#native.symbols.edge_search_exact(
       this.#live(),
       METRIC_CODES[distance],
@@ -128,6 +133,22 @@ export class VectorStorage {
     );
     checkStatus(this.#native, status, `Cannot search ${this.#path}`);
     return result;
+  }
+
+  #resultBuffers(nq: number, k: number): ExactSearchResult {
+    const scratch = this.#scratch;
+    if (scratch.scores.length < nq * k || scratch.counts.length < nq) {
+      this.#scratch = {
+        offsets: new BigUint64Array(Math.max(nq * k, scratch.offsets.length * 2)),
+        scores: new Float32Array(Math.max(nq * k, scratch.scores.length * 2)),
+        counts: new Uint32Array(Math.max(nq, scratch.counts.length * 2)),
+      };
+    }
+    return {
+      offsets: this.#scratch.offsets.subarray(0, nq * k),
+      scores: this.#scratch.scores.subarray(0, nq * k),
+      counts: this.#scratch.counts.subarray(0, nq),
+    };
   }
 
   /** Reads every record byte once and returns a checksum: the memory-bandwidth baseline of benchmarks. */

@@ -1,0 +1,243 @@
+//! The C ABI exercised as a caller sees it: through `extern` declarations of the exported symbols.
+
+const std = @import("std");
+const testing = std.testing;
+const cpu = @import("cpu.zig");
+const header = @import("storage/header.zig");
+
+extern fn edge_abi_version() u32;
+extern fn edge_build_variant() u32;
+extern fn edge_cpu_features() u32;
+extern fn edge_noop() i32;
+extern fn edge_last_error(buffer: ?[*]u8, capacity: usize) usize;
+extern fn edge_distance(metric: u32, datatype: u32, a: ?*const anyopaque, b: ?*const anyopaque, dim: u32) f32;
+extern fn edge_storage_open(path: ?[*]const u8, path_len: usize, dim: u32, datatype: u32, flags: u32, out_handle: ?*u64) i32;
+extern fn edge_storage_close(handle: u64) i32;
+extern fn edge_storage_count(handle: u64, out_count: ?*u64) i32;
+extern fn edge_storage_put(handle: u64, offset: u64, data: ?[*]const f32, n: u32) i32;
+extern fn edge_storage_get(handle: u64, offset: u64, n: u32, out: ?[*]f32) i32;
+extern fn edge_storage_flush(handle: u64) i32;
+extern fn edge_storage_read_baseline(handle: u64, out_checksum: ?*u64) i32;
+extern fn edge_search_exact(
+    handle: u64,
+    metric: u32,
+    queries: ?[*]const f32,
+    nq: u32,
+    k: u32,
+    allow: ?[*]const u8,
+    allow_len_bytes: u64,
+    out_offsets: ?[*]u64,
+    out_scores: ?[*]f32,
+    out_counts: ?[*]u32,
+) i32;
+
+const OK = 0;
+const INVALID_ARGUMENT = 1;
+const CORRUPT = 3;
+const BAD_HANDLE = 5;
+const EXISTS = 6;
+const NOT_FOUND = 7;
+const CREATE = 1;
+const READ_ONLY = 2;
+const F32 = 0;
+const U8 = 2;
+const DOT = 1;
+const EUCLID = 2;
+
+/// Paths given to the ABI are relative to the working directory, where `tmpDir` makes its directories.
+fn tmpPath(buffer: []u8, tmp: *const testing.TmpDir, name: []const u8) []const u8 {
+    return std.fmt.bufPrint(buffer, ".zig-cache/tmp/{s}/{s}", .{ &tmp.sub_path, name }) catch unreachable;
+}
+
+fn lastError() []const u8 {
+    const S = struct {
+        var buffer: [8192]u8 = undefined;
+    };
+    const len = edge_last_error(&S.buffer, S.buffer.len);
+    return S.buffer[0..@min(len, S.buffer.len)];
+}
+
+fn open(path: []const u8, dim: u32, datatype: u32, flags: u32, handle: *u64) i32 {
+    return edge_storage_open(path.ptr, path.len, dim, datatype, flags, handle);
+}
+
+test "version, variant, CPU features and noop" {
+    try testing.expectEqual(@as(u32, 1), edge_abi_version());
+    try testing.expectEqual(@intFromEnum(cpu.build_variant), edge_build_variant());
+    const features: cpu.Features = @bitCast(edge_cpu_features());
+    try testing.expectEqual(cpu.probe(), features);
+    try testing.expectEqual(@as(i32, 0), edge_noop());
+}
+
+test "edge_distance returns raw scores" {
+    const a = [_]f32{ 1, 2, 3 };
+    const b = [_]f32{ 4, 5, 6 };
+    try testing.expectEqual(@as(f32, 32), edge_distance(DOT, F32, &a, &b, 3));
+    try testing.expectEqual(@as(f32, 27), edge_distance(EUCLID, F32, &a, &b, 3));
+}
+
+test "a vector file through the ABI: create, put, get, count, search, flush, close, reopen" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    const path = tmpPath(&path_buffer, &tmp, "abi.vec");
+    var handle: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), open(path, 2, F32, CREATE, &handle));
+    try testing.expect(handle != 0);
+    const data = [_]f32{ 1, 0, 0, 1, 0.6, 0.8 };
+    try testing.expectEqual(@as(i32, OK), edge_storage_put(handle, 0, &data, 3));
+    try testing.expectEqual(@as(i32, OK), edge_storage_put(handle, 3, null, 0));
+    var count: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_storage_count(handle, &count));
+    try testing.expectEqual(@as(u64, 3), count);
+    var got: [6]f32 = undefined;
+    try testing.expectEqual(@as(i32, OK), edge_storage_get(handle, 0, 3, &got));
+    try testing.expectEqualSlices(f32, &data, &got);
+
+    const queries = [_]f32{ 0, 1, 1, 0 };
+    var offsets: [4]u64 = undefined;
+    var scores: [4]f32 = undefined;
+    var counts: [2]u32 = undefined;
+    try testing.expectEqual(@as(i32, OK), edge_search_exact(handle, DOT, &queries, 2, 2, null, 0, &offsets, &scores, &counts));
+    try testing.expectEqualSlices(u32, &.{ 2, 2 }, &counts);
+    try testing.expectEqualSlices(u64, &.{ 1, 2, 0, 2 }, &offsets);
+    try testing.expectEqualSlices(f32, &.{ 1, 0.8, 1, 0.6 }, &scores);
+    const allow = [_]u8{0b101};
+    try testing.expectEqual(@as(i32, OK), edge_search_exact(handle, EUCLID, &queries, 1, 3, &allow, 1, &offsets, &scores, &counts));
+    try testing.expectEqual(@as(u32, 2), counts[0]);
+    try testing.expectEqualSlices(u64, &.{ 2, 0 }, offsets[0..2]);
+
+    var checksum: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_storage_read_baseline(handle, &checksum));
+    try testing.expect(checksum != 0);
+    try testing.expectEqual(@as(i32, OK), edge_storage_flush(handle));
+    try testing.expectEqual(@as(i32, OK), edge_storage_close(handle));
+
+    try testing.expectEqual(@as(i32, OK), open(path, 2, F32, READ_ONLY, &handle));
+    defer _ = edge_storage_close(handle);
+    try testing.expectEqual(@as(i32, OK), edge_storage_count(handle, &count));
+    try testing.expectEqual(@as(u64, 3), count);
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), edge_storage_put(handle, 3, &data, 1));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "read-only") != null);
+}
+
+test "stale, zero and unknown handles are BAD_HANDLE" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    const path = tmpPath(&path_buffer, &tmp, "stale.vec");
+    var handle: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), open(path, 4, U8, CREATE, &handle));
+    try testing.expectEqual(@as(i32, OK), edge_storage_close(handle));
+    var count: u64 = 0;
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_close(handle));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_count(handle, &count));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_count(0, &count));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_flush(0xffff_ffff_ffff_ffff));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_read_baseline(4097, &count));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "unknown or already closed") != null);
+
+    // Another open gets a different handle; the old one stays dead.
+    var reopened: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), open(path, 4, U8, 0, &reopened));
+    defer _ = edge_storage_close(reopened);
+    try testing.expect(reopened != handle);
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_count(handle, &count));
+    try testing.expectEqual(@as(i32, OK), edge_storage_count(reopened, &count));
+}
+
+test "open reports EXISTS, NOT_FOUND, CORRUPT and INVALID_ARGUMENT with a message" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    var handle: u64 = 0;
+    const path = tmpPath(&path_buffer, &tmp, "statuses.vec");
+    try testing.expectEqual(@as(i32, NOT_FOUND), open(path, 4, F32, 0, &handle));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "statuses.vec does not exist") != null);
+    try testing.expectEqual(@as(i32, OK), open(path, 4, F32, CREATE, &handle));
+    try testing.expectEqual(@as(i32, OK), edge_storage_close(handle));
+    try testing.expectEqual(@as(i32, EXISTS), open(path, 4, F32, CREATE, &handle));
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), open(path, 8, F32, 0, &handle));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "dimension 4, expected 8") != null);
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), open(path, 4, F32, CREATE | READ_ONLY, &handle));
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), open(path, 4, F32, 4, &handle));
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), edge_storage_open(null, 0, 4, F32, 0, &handle));
+
+    try tmp.dir.writeFile(testing.io, .{ .sub_path = "garbage.vec", .data = "not a vector file at all, but long enough to hold a whole header" });
+    const garbage = tmpPath(&path_buffer, &tmp, "garbage.vec");
+    try testing.expectEqual(@as(i32, CORRUPT), open(garbage, 4, F32, 0, &handle));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "not a vector file") != null);
+}
+
+test "edge_last_error copies at most cap bytes and returns the full length" {
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_close(0x1234));
+    const full = edge_last_error(null, 0);
+    try testing.expect(full > 10);
+    var small: [5]u8 = undefined;
+    try testing.expectEqual(full, edge_last_error(&small, small.len));
+    try testing.expectEqualStrings("handl", &small);
+}
+
+fn failInThread(message_len: *usize) void {
+    _ = edge_storage_close(0x77);
+    message_len.* = edge_last_error(null, 0);
+}
+
+test "the last error is per thread" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    var handle: u64 = 0;
+    try testing.expectEqual(@as(i32, NOT_FOUND), open(tmpPath(&path_buffer, &tmp, "mine.vec"), 4, F32, 0, &handle));
+    const mine = edge_last_error(null, 0);
+    var theirs: usize = 0;
+    const thread = try std.Thread.spawn(.{}, failInThread, .{&theirs});
+    thread.join();
+    try testing.expect(theirs != mine);
+    try testing.expectEqual(mine, edge_last_error(null, 0));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "mine.vec") != null);
+}
+
+const Hammer = struct {
+    handle: u64,
+    dim: u32,
+    failures: std.atomic.Value(u32) = .init(0),
+
+    fn search(hammer: *Hammer, rounds: u32) void {
+        var queries: [8]f32 = @splat(0.5);
+        var offsets: [3]u64 = undefined;
+        var scores: [3]f32 = undefined;
+        var counts: [1]u32 = undefined;
+        for (0..rounds) |_| {
+            const status = edge_search_exact(hammer.handle, DOT, &queries, 1, 3, null, 0, &offsets, &scores, &counts);
+            if (status != OK) _ = hammer.failures.fetchAdd(1, .monotonic);
+        }
+    }
+
+    fn put(hammer: *Hammer, rounds: u32) void {
+        var record: [8]f32 = @splat(1);
+        var count: u64 = 0;
+        for (0..rounds) |_| {
+            if (edge_storage_count(hammer.handle, &count) != OK) _ = hammer.failures.fetchAdd(1, .monotonic);
+            if (edge_storage_put(hammer.handle, count, &record, 1) != OK) _ = hammer.failures.fetchAdd(1, .monotonic);
+        }
+    }
+};
+
+test "searches run safely while another thread grows the file" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    var hammer: Hammer = .{ .handle = 0, .dim = 8 };
+    try testing.expectEqual(@as(i32, OK), open(tmpPath(&path_buffer, &tmp, "hammer.vec"), 8, F32, CREATE, &hammer.handle));
+    defer _ = edge_storage_close(hammer.handle);
+    const rounds = 2000;
+    const writer = try std.Thread.spawn(.{}, Hammer.put, .{ &hammer, rounds });
+    const reader = try std.Thread.spawn(.{}, Hammer.search, .{ &hammer, rounds });
+    writer.join();
+    reader.join();
+    try testing.expectEqual(@as(u32, 0), hammer.failures.load(.monotonic));
+    var count: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_storage_count(hammer.handle, &count));
+    try testing.expectEqual(@as(u64, rounds), count);
+}
