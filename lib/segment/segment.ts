@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { OperationError } from "../errors.ts";
 import type { NativeLibrary } from "../ffi/loader.ts";
@@ -48,31 +48,40 @@ export interface PreparedPoint {
 interface SegmentState {
   format_version: number;
   vectors: Record<string, SegmentVector>;
+  /** The slot the next created vector gets: slots are never reused, so old vector masks stay meaningful. */
+  next_slot: number;
 }
+
+/** Slots are bits of a u32 vector mask. */
+export const SLOTS_MAX = 32;
 
 /** One segment directory, open for reading and (unless read-only) writing. */
 export class Segment {
   readonly dir: string;
-  readonly #vectors: Record<string, SegmentVector>;
-  readonly #storages: VectorStorage[];
+  readonly #native: NativeLibrary;
+  #state: SegmentState;
+  /** Indexed by slot (sparse: deleted vectors leave holes). */
+  readonly #storages: (VectorStorage | undefined)[];
   readonly #tracker: IdTracker;
   readonly #payloads: PayloadStorage;
   /** Per slot, a bitset of the offsets whose point is live and has that vector: the search allow-list. */
-  #present: Uint8Array[];
+  readonly #present: (Uint8Array | undefined)[] = [];
 
   private constructor(
+    native: NativeLibrary,
     dir: string,
-    vectors: Record<string, SegmentVector>,
-    storages: VectorStorage[],
+    state: SegmentState,
+    storages: (VectorStorage | undefined)[],
     tracker: IdTracker,
     payloads: PayloadStorage,
   ) {
+    this.#native = native;
     this.dir = dir;
-    this.#vectors = vectors;
+    this.#state = state;
     this.#storages = storages;
     this.#tracker = tracker;
     this.#payloads = payloads;
-    this.#present = storages.map(() => new Uint8Array(128));
+    for (const v of Object.values(state.vectors)) this.#present[v.slot] = new Uint8Array(128);
     for (const [, offset] of tracker.entries()) this.#markPresent(offset, tracker.vectorMaskAt(offset));
   }
 
@@ -82,14 +91,16 @@ export class Segment {
     mkdirSync(join(dir, "vectors"), { recursive: true });
     const slots: Record<string, SegmentVector> = {};
     Object.entries(vectors).forEach(([name, params], slot) => (slots[name] = { slot, ...params }));
-    const storages = Object.values(slots).map((v) =>
-      VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, create: true })
-    );
+    const storages: VectorStorage[] = [];
+    for (const v of Object.values(slots)) {
+      storages[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, create: true });
+    }
     const tracker = IdTracker.create(join(dir, "id_tracker.log"));
     const payloads = PayloadStorage.create(join(dir, "payload.log"));
-    writeJsonAtomic(join(dir, "segment.json"), { format_version: SEGMENT_FORMAT_VERSION, vectors: slots });
+    const state: SegmentState = { format_version: SEGMENT_FORMAT_VERSION, vectors: slots, next_slot: storages.length };
+    writeJsonAtomic(join(dir, "segment.json"), state);
     syncDirectory(join(dir, "vectors"));
-    return new Segment(dir, slots, storages, tracker, payloads);
+    return new Segment(native, dir, state, storages, tracker, payloads);
   }
 
   /** Opens an existing segment directory. */
@@ -97,14 +108,14 @@ export class Segment {
     const state = readState(dir);
     const opened: VectorStorage[] = [];
     try {
-      for (const v of Object.values(state.vectors).sort((a, b) => a.slot - b.slot)) {
-        opened.push(VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, ...options }));
+      for (const v of Object.values(state.vectors)) {
+        opened[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, ...options });
       }
       const tracker = IdTracker.open(join(dir, "id_tracker.log"), options);
       const payloads = PayloadStorage.open(join(dir, "payload.log"), options);
-      return new Segment(dir, state.vectors, opened, tracker, payloads);
+      return new Segment(native, dir, state, opened, tracker, payloads);
     } catch (error) {
-      for (const storage of opened) storage.close();
+      for (const storage of opened) storage?.close();
       throw error;
     }
   }
@@ -116,7 +127,39 @@ export class Segment {
 
   /** Named vectors of this segment. */
   get vectors(): Readonly<Record<string, SegmentVector>> {
-    return this.#vectors;
+    return this.#state.vectors;
+  }
+
+  /** Adds an empty vector file for a new named vector (no point has it yet). */
+  addVector(name: string, params: Omit<SegmentVector, "slot">): void {
+    const slot = this.#state.next_slot;
+    if (slot >= SLOTS_MAX) {
+      throw new OperationError(`Cannot create vector ${JSON.stringify(name)}: segment ${this.dir} has used all ${SLOTS_MAX} vector slots`);
+    }
+    // A file at this slot can only be left over from a crash before segment.json named it: garbage.
+    rmSync(vectorPath(this.dir, slot), { force: true });
+    const storage = VectorStorage.open(this.#native, vectorPath(this.dir, slot), {
+      dim: params.size,
+      datatype: params.datatype,
+      create: true,
+    });
+    this.#storages[slot] = storage;
+    this.#present[slot] = new Uint8Array(128);
+    this.#state = { ...this.#state, vectors: { ...this.#state.vectors, [name]: { slot, ...params } }, next_slot: slot + 1 };
+    writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
+  }
+
+  /** Drops a named vector: its slot is retired and its file removed once segment.json no longer names it. */
+  removeVector(name: string): void {
+    const v = this.#state.vectors[name];
+    const vectors = { ...this.#state.vectors };
+    delete vectors[name];
+    this.#state = { ...this.#state, vectors };
+    writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
+    this.#storages[v.slot]?.close();
+    this.#storages[v.slot] = undefined;
+    this.#present[v.slot] = undefined;
+    rmSync(vectorPath(this.dir, v.slot), { force: true });
   }
 
   /** Number of live points. */
@@ -132,7 +175,7 @@ export class Segment {
   /** Writes `points` as one update with op number `version`; later points win over earlier equal ids. */
   upsert(version: number, points: readonly PreparedPoint[]): void {
     const base = this.#tracker.nextOffset;
-    for (const v of Object.values(this.#vectors)) this.#putVectors(v, base, points);
+    for (const v of Object.values(this.#state.vectors)) this.#putVectors(v, base, points);
     this.#payloads.write(points.map((p, i) => [base + i, p.payload] as const));
     const entries: TrackerEntry[] = points.map((p, i) => ({
       kind: "set",
@@ -172,9 +215,9 @@ export class Segment {
 
   /** The stored vector `name` of the point at `offset`, or undefined if the point has none. */
   vector(name: string, offset: number): Float32Array | undefined {
-    const v = this.#vectors[name];
+    const v = this.#state.vectors[name];
     if (v === undefined || (this.#tracker.vectorMaskAt(offset) & (1 << v.slot)) === 0) return undefined;
-    return this.#storages[v.slot].get(offset, 1);
+    return this.#storages[v.slot]!.get(offset, 1);
   }
 
   /** The payload of the point at `offset`. */
@@ -184,32 +227,27 @@ export class Segment {
 
   /** Exact top-`k` over the live points that have vector `name`. Queries must be prepared (normalised). */
   searchExact(name: string, queries: Float32Array, k: number): ExactSearchResult {
-    const v = this.#vectors[name];
-    return this.#storages[v.slot].searchExact(v.distance, queries, k, this.#present[v.slot]);
-  }
-
-  /** The vector file of `name`, for benchmarks that measure the kernel directly. */
-  storage(name: string): VectorStorage {
-    return this.#storages[this.#vectors[name].slot];
+    const v = this.#state.vectors[name];
+    return this.#storages[v.slot]!.searchExact(v.distance, queries, k, this.#present[v.slot]!);
   }
 
   /** Bytes on disk of every file in the segment. */
   get sizeBytes(): number {
     let total = this.#tracker.sizeBytes + this.#payloads.sizeBytes;
-    for (const v of Object.values(this.#vectors)) total += statSync(vectorPath(this.dir, v.slot)).size;
+    for (const v of Object.values(this.#state.vectors)) total += statSync(vectorPath(this.dir, v.slot)).size;
     return total;
   }
 
   /** Makes everything written survive power loss. */
   flush(): void {
-    for (const storage of this.#storages) storage.flush();
+    for (const storage of this.#storages) storage?.flush();
     this.#payloads.sync();
     this.#tracker.sync();
   }
 
   /** Closes every file. Idempotent. */
   close(): void {
-    for (const storage of this.#storages) storage.close();
+    for (const storage of this.#storages) storage?.close();
     this.#payloads.close();
     this.#tracker.close();
   }
@@ -220,7 +258,10 @@ export class Segment {
       const vector = p.vectors[v.slot];
       if (vector !== undefined) data.set(vector, i * v.size);
     });
-    if (points.length > 0) this.#storages[v.slot].put(base, data);
+    if (points.length === 0) return;
+    const storage = this.#storages[v.slot]!;
+    fillGap(storage, base);
+    storage.put(base, data);
   }
 
   #commit(version: number, entries: readonly TrackerEntry[]): void {
@@ -239,15 +280,36 @@ export class Segment {
   #markPresent(offset: number, mask: number): void {
     const byte = offset >> 3;
     for (let slot = 0; slot < this.#present.length; slot++) {
-      if ((mask & (1 << slot)) === 0) continue;
-      this.#present[slot] = grown(this.#present[slot], byte + 1);
-      this.#present[slot][byte] |= 1 << (offset & 7);
+      const bits = this.#present[slot];
+      if (bits === undefined || (mask & (1 << slot)) === 0) continue;
+      const enough = grown(bits, byte + 1);
+      enough[byte] |= 1 << (offset & 7);
+      this.#present[slot] = enough;
     }
   }
 
   #clearPresent(offset: number): void {
     const byte = offset >> 3;
-    for (const bits of this.#present) if (byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+    for (const bits of this.#present) if (bits !== undefined && byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+  }
+}
+
+/** Rows written per call when zero-filling a vector file up to an offset. */
+const GAP_FILL_ROWS = 4096;
+
+/**
+ * A vector created after points were written has a shorter file than the segment's offsets: fill the gap
+ * with zero records (which no point's mask claims), because the kernel only appends at `count`.
+ */
+function fillGap(storage: VectorStorage, offset: number): void {
+  let count = storage.count;
+  if (count >= offset) return;
+  const zeros = new Float32Array(Math.min(offset - count, GAP_FILL_ROWS) * storage.dim);
+  // Each pass writes at least one row, so the loop ends after offset - count rows.
+  while (count < offset) {
+    const rows = Math.min(offset - count, GAP_FILL_ROWS);
+    storage.put(count, zeros.subarray(0, rows * storage.dim));
+    count += rows;
   }
 }
 
@@ -266,10 +328,13 @@ function maskOf(point: PreparedPoint): number {
 function readState(dir: string): SegmentState {
   const path = join(dir, "segment.json");
   const state = readJson(path) as Partial<SegmentState> | null;
-  if (state?.format_version !== SEGMENT_FORMAT_VERSION || typeof state.vectors !== "object" || state.vectors === null) {
+  if (
+    state?.format_version !== SEGMENT_FORMAT_VERSION || typeof state.vectors !== "object" || state.vectors === null ||
+    typeof state.next_slot !== "number"
+  ) {
     throw new OperationError(
       `Cannot open segment ${dir}: segment.json has format version ${JSON.stringify(state?.format_version)}, ` +
-        `expected ${SEGMENT_FORMAT_VERSION} with a vectors map`,
+        `expected ${SEGMENT_FORMAT_VERSION} with a vectors map and next_slot`,
       { status: "CORRUPT" },
     );
   }

@@ -56,14 +56,18 @@ export function resolveConfig(config: unknown): ResolvedConfig {
     throw new InvalidArgumentError(`config.vectors: at most ${VECTOR_NAMES_MAX} vectors, got ${names.length}`);
   }
   const resolved: ResolvedConfig = { vectors: {}, on_disk_payload: true };
-  for (const name of names) resolved.vectors[name] = resolveVector(name, named[name]);
+  for (const name of names) resolved.vectors[name] = resolveVectorParams(name, named[name]);
   if (config.on_disk_payload !== undefined && typeof config.on_disk_payload !== "boolean") {
     throw new InvalidArgumentError(`config.on_disk_payload: expected a boolean, got ${describe(config.on_disk_payload)}`);
   }
   return resolved;
 }
 
-function resolveVector(name: string, params: unknown): ResolvedConfig["vectors"][string] {
+/** Parameters of one vector after validation, defaults filled in. */
+export type ResolvedVectorParams = ResolvedConfig["vectors"][string];
+
+/** Validates the parameters of the vector `name`, or throws an InvalidArgumentError naming the field. */
+export function resolveVectorParams(name: string, params: unknown): ResolvedVectorParams {
   const where = `config.vectors[${JSON.stringify(name)}]`;
   if (!isObject(params)) throw new InvalidArgumentError(`${where}: expected vector parameters, got ${describe(params)}`);
   const { size, distance, datatype = "float32", on_disk = false } = params;

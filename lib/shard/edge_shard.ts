@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { InvalidArgumentError, OperationError, ShardClosedError } from "../errors.ts";
 import { nativeLibrary } from "../ffi/loader.ts";
 import type { Payload } from "../segment/payload_storage.ts";
-import { Segment } from "../segment/segment.ts";
+import { type PreparedPoint, Segment } from "../segment/segment.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
 import { describe, type EdgeConfig, isObject, type ResolvedConfig, resolveConfig, sameVectors } from "./config.ts";
-import { keyToId } from "./point_id.ts";
-import { prepareIds, prepareUpsert, prepareVector, unknownVector } from "./prepare.ts";
+import { describeKey, type IdKey, keyToId } from "./point_id.ts";
+import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
+import { type Operation, parseOperation, type PreparedVectors } from "./operations.ts";
+import { deleteAtPath, mergeAtPath } from "../payload/json_path.ts";
 import type {
   CountRequest,
   PointRecord,
@@ -29,7 +31,6 @@ import type {
 
 const CONFIG_FILE = "edge_config.json";
 const SEGMENTS_DIR = "segments";
-const UPDATE_OPERATIONS = ["upsert_points"] as const;
 const DEFAULT_LIMIT = 10;
 
 /**
@@ -56,7 +57,7 @@ const DEFAULT_LIMIT = 10;
 export class EdgeShard {
   /** The shard's directory. */
   readonly path: string;
-  readonly #config: ResolvedConfig;
+  #config: ResolvedConfig;
   #segment: Segment | undefined;
   /** The op number the next update gets; op numbers start at 0, as Qdrant's WAL indexes do. */
   #nextOp: number;
@@ -156,21 +157,8 @@ export class EdgeShard {
    */
   update(operation: UpdateOperation): void {
     const segment = this.#live();
-    if (!isObject(operation)) {
-      throw new InvalidArgumentError(`update: expected an operation object, got ${describe(operation)}`);
-    }
-    const names = Object.keys(operation);
-    const name = names[0];
-    if (names.length !== 1 || !UPDATE_OPERATIONS.includes(name as typeof UPDATE_OPERATIONS[number])) {
-      throw new InvalidArgumentError(
-        `update: expected exactly one of ${UPDATE_OPERATIONS.join(", ")}, got ${names.map((n) => JSON.stringify(n)).join(", ") || "none"}`,
-      );
-    }
-    const body = operation.upsert_points;
-    const points = isObject(body) ? body.points : body;
-    const prepared = prepareUpsert(points, segment.vectors);
-    if (prepared.length === 0) return;
-    segment.upsert(this.#nextOp, prepared);
+    const op = parseOperation(operation, segment.vectors);
+    this.#apply(segment, op, this.#nextOp);
     this.#nextOp += 1;
   }
 
@@ -351,6 +339,77 @@ export class EdgeShard {
     return this.#segment;
   }
 
+  #apply(segment: Segment, op: Operation, version: number): void {
+    switch (op.kind) {
+      case "upsert": {
+        const written = new Set<IdKey>();
+        const exists = (key: IdKey) => written.has(key) || segment.offsetOf(key) !== undefined;
+        const points = op.points.filter((p) => {
+          const keep = op.mode === "upsert" || (op.mode === "insert_only" ? !exists(p.key) : exists(p.key));
+          if (keep) written.add(p.key);
+          return keep;
+        });
+        segment.upsert(version, points.map((p) => preparedPoint(segment, p.key, p.vectors, p.payload)));
+        return;
+      }
+      case "delete":
+        segment.delete(version, op.keys);
+        return;
+      case "set_payload":
+        return this.#rewrite(segment, version, op.keys, (point) => mergeAtPath(point.payload, op.path, structuredClone(op.payload)));
+      case "overwrite_payload":
+        return this.#rewrite(segment, version, op.keys, (point) => (point.payload = structuredClone(op.payload)));
+      case "delete_payload":
+        return this.#rewrite(segment, version, op.keys, (point) => op.paths.forEach((path) => deleteAtPath(point.payload, path)));
+      case "clear_payload":
+        return this.#rewrite(segment, version, op.keys, (point) => (point.payload = {}));
+      case "update_vectors": {
+        const byKey = new Map(op.points.map((p) => [p.key, p.vectors]));
+        return this.#rewrite(segment, version, [...byKey.keys()], (point) => Object.assign(point.vectors, byKey.get(point.key)));
+      }
+      case "delete_vectors":
+        return this.#rewrite(segment, version, op.keys, (point) => op.names.forEach((name) => delete point.vectors[name]));
+      case "create_vector":
+        if (!(op.name in segment.vectors)) segment.addVector(op.name, op.params);
+        if (!(op.name in this.#config.vectors)) this.#saveConfig({ ...this.#config.vectors, [op.name]: op.params });
+        return;
+      case "delete_vector": {
+        if (op.name in segment.vectors) segment.removeVector(op.name);
+        const vectors = { ...this.#config.vectors };
+        delete vectors[op.name];
+        this.#saveConfig(vectors);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Writes each point of `keys` again, at `version`, after `change` edits a copy of it. As in Qdrant, an
+   * id that does not exist fails the operation; here it fails before anything is written.
+   */
+  #rewrite(segment: Segment, version: number, keys: readonly IdKey[], change: (point: StoredPoint) => void): void {
+    const missing = keys.find((key) => segment.offsetOf(key) === undefined);
+    if (missing !== undefined) throw new InvalidArgumentError(`No point with id ${describeKey(missing)}`);
+    const points: PreparedPoint[] = [];
+    for (const key of new Set(keys)) {
+      const offset = segment.offsetOf(key)!;
+      const vectors: PreparedVectors = {};
+      for (const name of Object.keys(segment.vectors)) {
+        const vector = segment.vector(name, offset);
+        if (vector !== undefined) vectors[name] = vector;
+      }
+      const point: StoredPoint = { key, vectors, payload: segment.payload(offset) };
+      change(point);
+      points.push(preparedPoint(segment, key, point.vectors, point.payload));
+    }
+    segment.upsert(version, points);
+  }
+
+  #saveConfig(vectors: ResolvedConfig["vectors"]): void {
+    this.#config = { ...this.#config, vectors };
+    writeJsonAtomic(join(this.path, CONFIG_FILE), this.#config);
+  }
+
   /** Validates what to return with each point, once per request. */
   #selection(withPayload: WithPayload, withVector: WithVector): Selection {
     const vectors = this.#live().vectors;
@@ -379,6 +438,19 @@ export class EdgeShard {
     }
     target.vector = out;
   }
+}
+
+/** A point as read back for an in-place change: vectors as stored (already normalised), payload a copy. */
+interface StoredPoint {
+  key: IdKey;
+  vectors: PreparedVectors;
+  payload: Payload;
+}
+
+function preparedPoint(segment: Segment, key: IdKey, vectors: PreparedVectors, payload: Payload): PreparedPoint {
+  const bySlot: (Float32Array | undefined)[] = [];
+  for (const [name, vector] of Object.entries(vectors)) bySlot[segment.vectors[name].slot] = vector;
+  return { key, vectors: bySlot, payload: encodePayload(payload) };
 }
 
 /** What to return with each point: a payload filter (or none) and the vector names (or none). */

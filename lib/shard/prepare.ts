@@ -6,47 +6,14 @@
  * @module
  */
 import { InvalidArgumentError } from "../errors.ts";
-import type { PreparedPoint, SegmentVector } from "../segment/segment.ts";
+import type { Payload } from "../segment/payload_storage.ts";
+import type { SegmentVector } from "../segment/segment.ts";
 import { describe, isObject } from "./config.ts";
-import { describeKey, type IdKey, idKey } from "./point_id.ts";
+import { type IdKey, idKey } from "./point_id.ts";
 
 /** Nesting depth allowed in payloads: bounds the validator's walk. */
 export const PAYLOAD_DEPTH_MAX = 64;
 const encoder = new TextEncoder();
-
-/** Validates `points` of an upsert and prepares them, or throws an InvalidArgumentError naming the point. */
-export function prepareUpsert(points: unknown, vectors: Readonly<Record<string, SegmentVector>>): PreparedPoint[] {
-  if (!Array.isArray(points)) {
-    throw new InvalidArgumentError(`upsert_points: expected a list of points or { points }, got ${describe(points)}`);
-  }
-  const slots = Object.keys(vectors).length;
-  return points.map((point, index) => preparePoint(point, index, vectors, slots));
-}
-
-function preparePoint(
-  point: unknown,
-  index: number,
-  vectors: Readonly<Record<string, SegmentVector>>,
-  slots: number,
-): PreparedPoint {
-  if (!isObject(point)) {
-    throw new InvalidArgumentError(`Cannot upsert points[${index}]: expected a point object, got ${describe(point)}`);
-  }
-  const key = idKey(point.id, `Cannot upsert points[${index}]`);
-  const context = `Cannot upsert point ${describeKey(key)}`;
-  const prepared: PreparedPoint = { key, vectors: new Array(slots).fill(undefined), payload: preparePayload(point.payload, context) };
-  const input = point.vector;
-  if (input === undefined) throw new InvalidArgumentError(`${context}: expected a vector, got nothing`);
-  const named: Record<string, unknown> = Array.isArray(input) || ArrayBuffer.isView(input) ? { "": input } : (
-    isObject(input) ? input : invalid(`${context}: expected a vector or a map of named vectors, got ${describe(input)}`)
-  );
-  for (const [name, value] of Object.entries(named)) {
-    const target = vectors[name];
-    if (target === undefined) throw unknownVector(context, name, vectors);
-    prepared.vectors[target.slot] = prepareVector(value, target, `${context}: vector ${JSON.stringify(name)}`);
-  }
-  return prepared;
-}
 
 /**
  * Validates one vector against its parameters and returns it as the f32 values to store: normalised for
@@ -80,13 +47,16 @@ function normalise(vector: Float32Array, squares: number): void {
   for (let i = 0; i < vector.length; i++) vector[i] /= norm;
 }
 
-/** Encodes a payload to JSON bytes after checking it is a JSON object (null and absent mean `{}`). */
-export function preparePayload(payload: unknown, context: string): Uint8Array {
-  if (payload === undefined || payload === null) return new Uint8Array(0);
+/** Checks that a payload is a JSON object whose every value JSON can hold, or throws naming the spot. */
+export function checkPayload(payload: unknown, context: string): void {
   if (!isPlainObject(payload)) {
     throw new InvalidArgumentError(`${context}: payload must be a JSON object, got ${describe(payload)}`);
   }
   checkJson(payload, "payload", 0, context);
+}
+
+/** Encodes a checked payload to JSON bytes (empty for `{}`). */
+export function encodePayload(payload: Payload): Uint8Array {
   const text = JSON.stringify(payload);
   return text === "{}" ? new Uint8Array(0) : encoder.encode(text);
 }
@@ -138,8 +108,4 @@ export function unknownVector(
 export function prepareIds(ids: unknown, context: string): IdKey[] {
   if (!Array.isArray(ids)) throw new InvalidArgumentError(`${context}: expected a list of point ids, got ${describe(ids)}`);
   return ids.map((id, i) => idKey(id, `${context}: ids[${i}]`));
-}
-
-function invalid(message: string): never {
-  throw new InvalidArgumentError(message);
 }

@@ -23,13 +23,35 @@ export interface PointStruct {
   payload?: Payload | null;
 }
 
-/** The `upsert_points` operation: a list of points, or `{ points }`. */
-export type UpsertPoints = PointStruct[] | { points: PointStruct[] };
+/** The `upsert_points` operation: a list of points, or `{ points, update_mode }`. */
+export type UpsertPoints = PointStruct[] | { points: PointStruct[]; update_mode?: "upsert" | "insert_only" | "update_only" };
 
-/** One update operation, as in Qdrant Edge's `UpdateOperation`. */
-export interface UpdateOperation {
-  upsert_points: UpsertPoints;
-}
+/** Points selected by id: a list, or `{ points }`. */
+export type PointsSelector = PointId[] | { points: PointId[] };
+
+/**
+ * One update operation, as Qdrant Edge's `UpdateOperation`: an object with exactly one of these keys.
+ * `set_payload` merges into the payload (or into the object at the JSON path `key`); `overwrite_payload`
+ * replaces it; `delete_payload` removes JSON paths; `update_vectors` replaces only the vectors given.
+ */
+export type UpdateOperation =
+  | { upsert_points: UpsertPoints }
+  | { delete_points: PointsSelector }
+  | { set_payload: { points: PointId[]; payload: Payload; key?: string } }
+  | { overwrite_payload: { points: PointId[]; payload: Payload } }
+  | { delete_payload: { points: PointId[]; keys: string[] } }
+  | { clear_payload: PointsSelector }
+  | { update_vectors: { points: { id: PointId; vector: VectorStruct }[] } }
+  | { delete_vectors: { points: PointId[]; vector: string[] } }
+  | {
+    create_vector_name: {
+      vector_name: string;
+      size: number;
+      distance: "Cosine" | "Dot" | "Euclid" | "Manhattan";
+      datatype?: "float32" | "float16" | "uint8";
+    };
+  }
+  | { delete_vector_name: { vector_name: string } };
 
 /** Which payload keys to return: all (`true`), none (`false`), a list, or an include/exclude selector. */
 export type WithPayload = boolean | string[] | { include: string[] } | { exclude: string[] };

@@ -1,0 +1,210 @@
+/**
+ * Update operations: their JSON shapes (Qdrant Edge's `UpdateOperation` names) and their validation into
+ * an {@linkcode Operation}, the checked form that is applied to segments (and written to the WAL). Every
+ * check that can fail is made here, before anything is written.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../errors.ts";
+import { parsePath, type PathStep } from "../payload/json_path.ts";
+import type { Payload } from "../segment/payload_storage.ts";
+import type { SegmentVector } from "../segment/segment.ts";
+import { describe, isObject, resolveVectorParams, type ResolvedVectorParams } from "./config.ts";
+import { describeKey, type IdKey, idKey } from "./point_id.ts";
+import { checkPayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
+
+/** How an upsert treats ids that exist or not, as Qdrant's `update_mode`. */
+export type UpdateMode = "upsert" | "insert_only" | "update_only";
+
+/** Named vectors of one point, validated and prepared (normalised for Cosine). */
+export type PreparedVectors = Record<string, Float32Array>;
+
+/** A validated update operation. */
+export type Operation =
+  | { kind: "upsert"; mode: UpdateMode; points: { key: IdKey; vectors: PreparedVectors; payload: Payload }[] }
+  | { kind: "delete"; keys: IdKey[] }
+  | { kind: "set_payload"; keys: IdKey[]; payload: Payload; path: PathStep[] }
+  | { kind: "overwrite_payload"; keys: IdKey[]; payload: Payload }
+  | { kind: "delete_payload"; keys: IdKey[]; paths: PathStep[][] }
+  | { kind: "clear_payload"; keys: IdKey[] }
+  | { kind: "update_vectors"; points: { key: IdKey; vectors: PreparedVectors }[] }
+  | { kind: "delete_vectors"; keys: IdKey[]; names: string[] }
+  | { kind: "create_vector"; name: string; params: ResolvedVectorParams }
+  | { kind: "delete_vector"; name: string };
+
+/** The names `update()` accepts, one per operation object. */
+export const OPERATION_NAMES = [
+  "upsert_points",
+  "delete_points",
+  "set_payload",
+  "overwrite_payload",
+  "delete_payload",
+  "clear_payload",
+  "update_vectors",
+  "delete_vectors",
+  "create_vector_name",
+  "delete_vector_name",
+] as const;
+
+type Vectors = Readonly<Record<string, SegmentVector>>;
+const UPDATE_MODES: readonly UpdateMode[] = ["upsert", "insert_only", "update_only"];
+
+/** Validates one `update()` argument against the shard's vectors. */
+export function parseOperation(operation: unknown, vectors: Vectors): Operation {
+  if (!isObject(operation)) throw new InvalidArgumentError(`update: expected an operation object, got ${describe(operation)}`);
+  const names = Object.keys(operation);
+  const name = names[0] as typeof OPERATION_NAMES[number];
+  if (names.length !== 1 || !OPERATION_NAMES.includes(name)) {
+    const got = names.map((n) => JSON.stringify(n)).join(", ") || "none";
+    throw new InvalidArgumentError(`update: expected exactly one of ${OPERATION_NAMES.join(", ")}, got ${got}`);
+  }
+  const body = operation[name];
+  switch (name) {
+    case "upsert_points":
+      return parseUpsert(body, vectors);
+    case "delete_points":
+      return { kind: "delete", keys: pointsOf(body, name) };
+    case "set_payload": {
+      const b = objectBody(body, name);
+      const path = b.key === undefined ? [] : parsePath(b.key, `${name}.key`);
+      if (path.some((step) => !("key" in step))) {
+        throw new InvalidArgumentError(`${name}.key: expected a path of object keys, got ${JSON.stringify(b.key)}`);
+      }
+      return { kind: "set_payload", keys: pointsOf(b, name), payload: payloadOf(b.payload, name), path };
+    }
+    case "overwrite_payload": {
+      const b = objectBody(body, name);
+      return { kind: "overwrite_payload", keys: pointsOf(b, name), payload: payloadOf(b.payload, name) };
+    }
+    case "delete_payload": {
+      const b = objectBody(body, name);
+      if (!Array.isArray(b.keys)) throw new InvalidArgumentError(`${name}.keys: expected a list of JSON paths, got ${describe(b.keys)}`);
+      const paths = b.keys.map((key, i) => parsePath(key, `${name}.keys[${i}]`));
+      return { kind: "delete_payload", keys: pointsOf(b, name), paths };
+    }
+    case "clear_payload":
+      return { kind: "clear_payload", keys: pointsOf(body, name) };
+    case "update_vectors":
+      return parseUpdateVectors(body, vectors);
+    case "delete_vectors": {
+      const b = objectBody(body, name);
+      if (!Array.isArray(b.vector) || b.vector.some((n) => typeof n !== "string")) {
+        throw new InvalidArgumentError(`${name}.vector: expected a list of vector names, got ${describe(b.vector)}`);
+      }
+      for (const vectorName of b.vector as string[]) {
+        if (!(vectorName in vectors)) throw unknownVector(`Cannot ${name}`, vectorName, vectors);
+      }
+      return { kind: "delete_vectors", keys: pointsOf(b, name), names: [...new Set(b.vector as string[])] };
+    }
+    case "create_vector_name":
+      return parseCreateVector(body, vectors);
+    case "delete_vector_name": {
+      const b = objectBody(body, name);
+      if (typeof b.vector_name !== "string" || !(b.vector_name in vectors)) {
+        throw unknownVector(`Cannot ${name}`, String(b.vector_name), vectors);
+      }
+      if (Object.keys(vectors).length === 1) {
+        throw new InvalidArgumentError(`Cannot ${name} ${JSON.stringify(b.vector_name)}: it is the shard's only vector`);
+      }
+      return { kind: "delete_vector", name: b.vector_name };
+    }
+  }
+}
+
+function parseUpsert(body: unknown, vectors: Vectors): Operation {
+  if (!Array.isArray(body) && !isObject(body)) {
+    throw new InvalidArgumentError(`upsert_points: expected a list of points or { points }, got ${describe(body)}`);
+  }
+  const b = Array.isArray(body) ? { points: body } : body;
+  const mode = (b.update_mode ?? "upsert") as UpdateMode;
+  if (!UPDATE_MODES.includes(mode)) {
+    throw new InvalidArgumentError(`upsert_points.update_mode: expected one of ${UPDATE_MODES.join(", ")}, got ${describe(b.update_mode)}`);
+  }
+  if (!Array.isArray(b.points)) {
+    throw new InvalidArgumentError(`upsert_points: expected a list of points or { points }, got ${describe(b.points)}`);
+  }
+  const points = b.points.map((point, index) => {
+    const { key, context, fields } = pointFields(point, index, "upsert");
+    if (fields.vector === undefined) throw new InvalidArgumentError(`${context}: expected a vector, got nothing`);
+    return { key, vectors: vectorsOf(fields.vector, vectors, context), payload: checkedPayload(fields.payload, context) };
+  });
+  return { kind: "upsert", mode, points };
+}
+
+function parseUpdateVectors(body: unknown, vectors: Vectors): Operation {
+  const b = objectBody(body, "update_vectors");
+  if (!Array.isArray(b.points)) {
+    throw new InvalidArgumentError(`update_vectors.points: expected a list of { id, vector }, got ${describe(b.points)}`);
+  }
+  const points = b.points.map((point, index) => {
+    const { key, context, fields } = pointFields(point, index, "update vectors of");
+    return { key, vectors: vectorsOf(fields.vector, vectors, context) };
+  });
+  return { kind: "update_vectors", points };
+}
+
+function parseCreateVector(body: unknown, vectors: Vectors): Operation {
+  const b = objectBody(body, "create_vector_name");
+  const name = b.vector_name;
+  if (typeof name !== "string") {
+    throw new InvalidArgumentError(`create_vector_name.vector_name: expected a string, got ${describe(name)}`);
+  }
+  const params = resolveVectorParams(name, { size: b.size, distance: b.distance, datatype: b.datatype, on_disk: b.on_disk });
+  const existing = vectors[name];
+  if (
+    existing !== undefined &&
+    (existing.size !== params.size || existing.distance !== params.distance || existing.datatype !== params.datatype)
+  ) {
+    throw new InvalidArgumentError(
+      `Cannot create_vector_name: vector ${JSON.stringify(name)} already exists with different parameters ` +
+        `(${existing.size} ${existing.distance} ${existing.datatype}; asked for ${params.size} ${params.distance} ${params.datatype})`,
+    );
+  }
+  return { kind: "create_vector", name, params };
+}
+
+function pointFields(point: unknown, index: number, verb: string) {
+  if (!isObject(point)) {
+    throw new InvalidArgumentError(`Cannot ${verb} points[${index}]: expected a point object, got ${describe(point)}`);
+  }
+  const key = idKey(point.id, `Cannot ${verb} points[${index}]`);
+  return { key, context: `Cannot ${verb} point ${describeKey(key)}`, fields: point };
+}
+
+function vectorsOf(input: unknown, vectors: Vectors, context: string): PreparedVectors {
+  const named: Record<string, unknown> = Array.isArray(input) || ArrayBuffer.isView(input) ? { "": input } : (
+    isObject(input) ? input : invalid(`${context}: expected a vector or a map of named vectors, got ${describe(input)}`)
+  );
+  const out: PreparedVectors = {};
+  for (const [name, value] of Object.entries(named)) {
+    const target = vectors[name];
+    if (target === undefined) throw unknownVector(context, name, vectors);
+    out[name] = prepareVector(value, target, `${context}: vector ${JSON.stringify(name)}`);
+  }
+  return out;
+}
+
+function checkedPayload(payload: unknown, context: string): Payload {
+  if (payload === undefined || payload === null) return {};
+  checkPayload(payload, context);
+  return payload as Payload;
+}
+
+function payloadOf(payload: unknown, name: string): Payload {
+  if (payload === undefined) throw new InvalidArgumentError(`${name}.payload: expected a JSON object, got nothing`);
+  return checkedPayload(payload, `Cannot ${name}`);
+}
+
+function pointsOf(body: unknown, name: string): IdKey[] {
+  const ids = Array.isArray(body) ? body : objectBody(body, name).points;
+  return prepareIds(ids, `${name}.points`);
+}
+
+function objectBody(body: unknown, name: string): Record<string, unknown> {
+  if (!isObject(body)) throw new InvalidArgumentError(`${name}: expected an object, got ${describe(body)}`);
+  return body;
+}
+
+function invalid(message: string): never {
+  throw new InvalidArgumentError(message);
+}
