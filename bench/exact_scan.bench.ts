@@ -32,21 +32,24 @@ let checksum = 0n;
 for (const { n, dim } of sizes) {
   const data = uniformFloats(n * dim, 1234 + dim);
   const queries = uniformFloats(QUERIES * dim, 99 + dim);
+  // One array per query: usearch's addon reads a typed array from the start of its buffer, ignoring the
+  // byte offset of a subarray view, so views would all be query 0.
+  const perQuery = Array.from({ length: QUERIES }, (_, q) => queries.slice(q * dim, (q + 1) * dim));
   const storage = VectorStorage.open(native, join(dir, `scan-${dim}.vec`), { dim, datatype: "float32", create: true });
   for (let at = 0; at < n; at += 10_000) storage.put(at, data.subarray(at * dim, Math.min(n, at + 10_000) * dim));
 
-  const truth = Array.from({ length: QUERIES }, (_, q) => bruteForce(data, queries.subarray(q * dim, (q + 1) * dim), dim));
+  const truth = perQuery.map((query) => bruteForce(data, query, dim));
   const edgeRecall = recall(truth, (q) => {
-    const r = storage.searchExact("Dot", queries.subarray(q * dim, (q + 1) * dim), K, null);
+    const r = storage.searchExact("Dot", perQuery[q], K, null);
     return Array.from(r.offsets.subarray(0, r.counts[0]), Number);
   });
   const usearchRecall = recall(truth, (q) => {
-    const r = exactSearch(data, queries.subarray(q * dim, (q + 1) * dim), dim, K, MetricKind.IP, 1);
+    const r = exactSearch(data, perQuery[q], dim, K, MetricKind.IP, 1);
     return Array.from(r.keys as BigUint64Array, Number);
   });
 
   let q = 0;
-  const next = () => queries.subarray((q = (q + 1) % QUERIES) * dim, (q + 1) * dim);
+  const next = () => perQuery[(q = (q + 1) % QUERIES)];
   const bench = new Bench({ time: fullSize() ? 3000 : 500, warmupTime: 200 });
   bench
     .add("read baseline (1 thread)", () => {

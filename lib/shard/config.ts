@@ -27,12 +27,18 @@ export interface EdgeConfig {
   vectors: EdgeVectorParams | Record<string, EdgeVectorParams>;
   /** Accepted for compatibility: payloads are always stored on disk and read on demand. */
   on_disk_payload?: boolean;
+  /**
+   * fsync the write-ahead log after every update, so that each acknowledged update survives power loss,
+   * not only a crash of the process. Off by default: then `flush()` is the power-loss barrier.
+   */
+  fsync_on_update?: boolean;
 }
 
 /** A configuration after validation: every vector named, every default filled in. */
 export interface ResolvedConfig {
   vectors: Record<string, Required<Pick<EdgeVectorParams, "size" | "distance" | "datatype">> & { on_disk: boolean }>;
   on_disk_payload: boolean;
+  fsync_on_update: boolean;
 }
 
 /** The most named vectors a shard may have. */
@@ -55,10 +61,14 @@ export function resolveConfig(config: unknown): ResolvedConfig {
   if (names.length > VECTOR_NAMES_MAX) {
     throw new InvalidArgumentError(`config.vectors: at most ${VECTOR_NAMES_MAX} vectors, got ${names.length}`);
   }
-  const resolved: ResolvedConfig = { vectors: {}, on_disk_payload: true };
+  const resolved: ResolvedConfig = { vectors: {}, on_disk_payload: true, fsync_on_update: false };
   for (const name of names) resolved.vectors[name] = resolveVectorParams(name, named[name]);
-  if (config.on_disk_payload !== undefined && typeof config.on_disk_payload !== "boolean") {
-    throw new InvalidArgumentError(`config.on_disk_payload: expected a boolean, got ${describe(config.on_disk_payload)}`);
+  for (const flag of ["on_disk_payload", "fsync_on_update"] as const) {
+    const value = config[flag];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new InvalidArgumentError(`config.${flag}: expected a boolean, got ${describe(value)}`);
+    }
+    if (value !== undefined) resolved[flag] = value;
   }
   return resolved;
 }

@@ -15,6 +15,7 @@ import { describe, type EdgeConfig, isObject, type ResolvedConfig, resolveConfig
 import { describeKey, type IdKey, keyToId } from "./point_id.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { type Operation, parseOperation, type PreparedVectors } from "./operations.ts";
+import { Wal } from "./wal.ts";
 import { deleteAtPath, mergeAtPath } from "../payload/json_path.ts";
 import type {
   CountRequest,
@@ -31,6 +32,7 @@ import type {
 
 const CONFIG_FILE = "edge_config.json";
 const SEGMENTS_DIR = "segments";
+const WAL_DIR = "wal";
 const DEFAULT_LIMIT = 10;
 
 /**
@@ -59,14 +61,18 @@ export class EdgeShard {
   readonly path: string;
   #config: ResolvedConfig;
   #segment: Segment | undefined;
+  readonly #wal: Wal;
   /** The op number the next update gets; op numbers start at 0, as Qdrant's WAL indexes do. */
   #nextOp: number;
+  /** Set when a write failed after its WAL record was written: the state on disk is then uncertain. */
+  #poisoned: Error | undefined;
 
-  private constructor(path: string, config: ResolvedConfig, segment: Segment) {
+  private constructor(path: string, config: ResolvedConfig, segment: Segment, wal: Wal) {
     this.path = path;
     this.#config = config;
     this.#segment = segment;
-    this.#nextOp = segment.version + 1;
+    this.#wal = wal;
+    this.#nextOp = Math.max(segment.version, wal.lastOp) + 1;
   }
 
   /**
@@ -95,11 +101,13 @@ export class EdgeShard {
     const segmentDir = join(path, SEGMENTS_DIR, crypto.randomUUID());
     try {
       const segment = Segment.create(native, segmentDir, resolved.vectors);
+      const wal = Wal.open(join(path, WAL_DIR), 0, () => {});
       writeJsonAtomic(join(path, CONFIG_FILE), resolved);
       syncDirectory(join(path, SEGMENTS_DIR));
-      return new EdgeShard(path, resolved, segment);
+      return new EdgeShard(path, resolved, segment, wal);
     } catch (error) {
       rmSync(segmentDir, { recursive: true, force: true });
+      rmSync(join(path, WAL_DIR), { recursive: true, force: true });
       throw error;
     }
   }
@@ -139,7 +147,20 @@ export class EdgeShard {
       });
     }
     const segment = Segment.open(native, segmentDirs[0]);
-    return new EdgeShard(path, persisted, segment);
+    const pending: [number, Operation][] = [];
+    let wal: Wal;
+    try {
+      wal = Wal.open(join(path, WAL_DIR), segment.version + 1, (op, operation) => {
+        if (op > segment.version) pending.push([op, operation]);
+      });
+    } catch (error) {
+      segment.close();
+      throw error;
+    }
+    const shard = new EdgeShard(path, persisted, segment, wal);
+    // Replay what the segments had not persisted, in order; each op is applied as it was the first time.
+    for (const [op, operation] of pending) shard.#apply(segment, operation, op);
+    return shard;
   }
 
   /**
@@ -156,10 +177,19 @@ export class EdgeShard {
    * ```
    */
   update(operation: UpdateOperation): void {
-    const segment = this.#live();
+    const segment = this.#writable();
     const op = parseOperation(operation, segment.vectors);
-    this.#apply(segment, op, this.#nextOp);
+    checkTargets(segment, op);
+    const version = this.#nextOp;
+    this.#wal.append(version, op);
     this.#nextOp += 1;
+    try {
+      this.#apply(segment, op, version);
+      if (this.#config.fsync_on_update) this.#wal.sync();
+    } catch (error) {
+      this.#poisoned = error as Error;
+      throw new OperationError(`Cannot apply update ${version} to ${this.path}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /**
@@ -296,9 +326,18 @@ export class EdgeShard {
    * ```
    */
   flush(): void {
-    const segment = this.#live();
-    segment.flush();
-    syncDirectory(segment.dir);
+    const segment = this.#writable();
+    try {
+      segment.flush();
+      syncDirectory(segment.dir);
+      // Every record is now held durably by the segments.
+      this.#wal.truncate(this.#nextOp);
+    } catch (error) {
+      // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the last
+      // good flush can be trusted to reach the disk, so refuse further writes (as PostgreSQL does).
+      this.#poisoned = error as Error;
+      throw new OperationError(`Cannot flush ${this.path}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /**
@@ -317,10 +356,11 @@ export class EdgeShard {
     const segment = this.#segment;
     if (segment === undefined) return;
     try {
-      segment.flush();
+      if (this.#poisoned === undefined) this.flush();
     } finally {
       this.#segment = undefined;
       segment.close();
+      this.#wal.close();
     }
   }
 
@@ -337,6 +377,17 @@ export class EdgeShard {
   #live(): Segment {
     if (this.#segment === undefined) throw new ShardClosedError(`EdgeShard at ${this.path}`);
     return this.#segment;
+  }
+
+  #writable(): Segment {
+    const segment = this.#live();
+    if (this.#poisoned !== undefined) {
+      throw new OperationError(
+        `Cannot write to ${this.path}: an earlier write failed (${this.#poisoned.message}); close and load the shard again`,
+        { cause: this.#poisoned },
+      );
+    }
+    return segment;
   }
 
   #apply(segment: Segment, op: Operation, version: number): void {
@@ -383,13 +434,8 @@ export class EdgeShard {
     }
   }
 
-  /**
-   * Writes each point of `keys` again, at `version`, after `change` edits a copy of it. As in Qdrant, an
-   * id that does not exist fails the operation; here it fails before anything is written.
-   */
+  /** Writes each point of `keys` (all exist: see checkTargets) again, after `change` edits a copy of it. */
   #rewrite(segment: Segment, version: number, keys: readonly IdKey[], change: (point: StoredPoint) => void): void {
-    const missing = keys.find((key) => segment.offsetOf(key) === undefined);
-    if (missing !== undefined) throw new InvalidArgumentError(`No point with id ${describeKey(missing)}`);
     const points: PreparedPoint[] = [];
     for (const key of new Set(keys)) {
       const offset = segment.offsetOf(key)!;
@@ -438,6 +484,16 @@ export class EdgeShard {
     }
     target.vector = out;
   }
+}
+
+/**
+ * Payload and vector operations need their points to exist: as in Qdrant, an id that does not fails the
+ * operation, and here it fails before anything (the WAL record included) is written.
+ */
+function checkTargets(segment: Segment, op: Operation): void {
+  const keys = op.kind === "update_vectors" ? op.points.map((p) => p.key) : "keys" in op && op.kind !== "delete" ? op.keys : [];
+  const missing = keys.find((key) => segment.offsetOf(key) === undefined);
+  if (missing !== undefined) throw new InvalidArgumentError(`No point with id ${describeKey(missing)}`);
 }
 
 /** A point as read back for an in-place change: vectors as stored (already normalised), payload a copy. */

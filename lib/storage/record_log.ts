@@ -23,7 +23,7 @@ export const RECORD_FRAME_BYTES = 8;
 export const RECORD_BODY_BYTES_MAX = 64 * 1024 * 1024;
 
 /** What a log file holds; stored in its header so that files cannot be swapped by mistake. */
-export const LogKind = { idTracker: 1, payload: 2 } as const;
+export const LogKind = { idTracker: 1, payload: 2, wal: 3 } as const;
 
 /** One record met while scanning: where its body starts and the body itself. */
 export interface ScannedRecord {

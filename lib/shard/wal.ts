@@ -1,0 +1,188 @@
+/**
+ * The write-ahead log of a shard: every update operation is appended here, as one CRC-checked record with
+ * its op number, before it is applied to the segments. Loading replays the records above what the
+ * segments hold, so an operation is all-or-nothing across a crash even when applying it touches several
+ * files. Nothing is preallocated: the files are exactly as long as what was written.
+ *
+ * ```
+ * wal/<first op number, 20 digits>.wal   record logs (kind 3), oldest first
+ * ```
+ * Record body: `u64 op number, u32 JSON length, JSON of the operation, zero padding to 4 bytes, f32
+ * values`. The `vectors` of the points of `upsert` and `update_vectors` operations are written in the
+ * JSON as `{ name: [start, length] }` ranges of the f32 values, so a batch of vectors costs its raw bytes,
+ * not their decimal text. (Only those two fields hold vectors, so payloads are never mistaken for them.)
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { OperationError } from "../errors.ts";
+import { syncDirectory } from "../storage/atomic_file.ts";
+import { LogKind, RecordLog } from "../storage/record_log.ts";
+import type { Operation } from "./operations.ts";
+
+const FILE = /^(\d{20})\.wal$/;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An open write-ahead log. */
+export class Wal {
+  readonly dir: string;
+  #active: RecordLog;
+  #older: string[];
+  #lastOp: number;
+
+  private constructor(dir: string, active: RecordLog, older: string[], lastOp: number) {
+    this.dir = dir;
+    this.#active = active;
+    this.#older = older;
+    this.#lastOp = lastOp;
+  }
+
+  /**
+   * Opens (or creates) the log in `dir` and calls `onRecord` for every record, oldest first. `firstOp` names
+   * the file of a new log. A torn tail of the newest file is cut; damage anywhere else is an error.
+   */
+  static open(dir: string, firstOp: number, onRecord: (op: number, operation: Operation) => void): Wal {
+    mkdirSync(dir, { recursive: true });
+    const files = readdirSync(dir).filter((name) => FILE.test(name)).sort();
+    if (files.length === 0) {
+      const log = RecordLog.create(join(dir, fileName(firstOp)), LogKind.wal);
+      syncDirectory(dir);
+      return new Wal(dir, log, [], firstOp - 1);
+    }
+    let lastOp = -1;
+    let active: RecordLog | undefined;
+    for (const [i, name] of files.entries()) {
+      const path = join(dir, name);
+      const log = RecordLog.open(path, LogKind.wal, (record) => {
+        const { op, operation } = decode(record.body, path);
+        if (op <= lastOp) {
+          throw new OperationError(`${path}: op ${op} follows op ${lastOp}; op numbers must rise`, { status: "CORRUPT" });
+        }
+        lastOp = op;
+        onRecord(op, operation);
+      });
+      if (i === files.length - 1) active = log;
+      else log.close();
+    }
+    return new Wal(dir, active!, files.slice(0, -1).map((name) => join(dir, name)), lastOp);
+  }
+
+  /** The highest op number in the log (-1 when it holds none). */
+  get lastOp(): number {
+    return this.#lastOp;
+  }
+
+  /** Appends `operation` as op number `op` (which must exceed every earlier one). */
+  append(op: number, operation: Operation): void {
+    if (op <= this.#lastOp) throw new OperationError(`WAL op ${op} does not follow ${this.#lastOp}`);
+    this.#active.append([encode(op, operation)]);
+    this.#lastOp = op;
+  }
+
+  /** Makes every appended record survive power loss. */
+  sync(): void {
+    this.#active.sync();
+  }
+
+  /**
+   * Drops every record: call only once the segments hold all of them durably. A new, empty file named
+   * `nextOp` is made durable before the old ones are removed, so a crash leaves a usable log either way.
+   */
+  truncate(nextOp: number): void {
+    const path = join(this.dir, fileName(nextOp));
+    // The active file already starts at nextOp, so it holds no record: only older files can go.
+    if (path === this.#active.path) {
+      for (const old of this.#older) rmSync(old, { force: true });
+      this.#older = [];
+      return;
+    }
+    const fresh = RecordLog.create(path, LogKind.wal);
+    syncDirectory(this.dir);
+    this.#active.close();
+    const old = [...this.#older, this.#active.path];
+    this.#active = fresh;
+    this.#older = [];
+    for (const path of old) rmSync(path, { force: true });
+    syncDirectory(this.dir);
+  }
+
+  /** Bytes on disk of the active file. */
+  get sizeBytes(): number {
+    return this.#active.sizeBytes;
+  }
+
+  /** Closes the active file. Idempotent. */
+  close(): void {
+    this.#active.close();
+  }
+}
+
+/** Whether `dir` holds a write-ahead log. */
+export function hasWal(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((name) => FILE.test(name));
+}
+
+function fileName(op: number): string {
+  return `${String(op).padStart(20, "0")}.wal`;
+}
+
+type VectorRanges = Record<string, [number, number]>;
+
+function encode(op: number, operation: Operation): Uint8Array {
+  const vectors: Float32Array[] = [];
+  let floats = 0;
+  const ranges = (named: Record<string, Float32Array>): VectorRanges => {
+    const out: VectorRanges = {};
+    for (const [name, vector] of Object.entries(named)) {
+      out[name] = [floats, vector.length];
+      vectors.push(vector);
+      floats += vector.length;
+    }
+    return out;
+  };
+  const plain = operation.kind === "upsert" || operation.kind === "update_vectors"
+    ? { ...operation, points: operation.points.map((p) => ({ ...p, vectors: ranges(p.vectors) })) }
+    : operation;
+  const json = encoder.encode(JSON.stringify(plain));
+  const blobAt = align4(12 + json.length);
+  const body = new Uint8Array(blobAt + floats * 4);
+  const view = new DataView(body.buffer);
+  view.setBigUint64(0, BigInt(op), true);
+  view.setUint32(8, json.length, true);
+  body.set(json, 12);
+  const blob = new Float32Array(body.buffer, blobAt, floats);
+  let at = 0;
+  for (const vector of vectors) {
+    blob.set(vector, at);
+    at += vector.length;
+  }
+  return body;
+}
+
+function decode(body: Uint8Array, path: string): { op: number; operation: Operation } {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const jsonLength = body.length >= 12 ? view.getUint32(8, true) : -1;
+  const blobAt = align4(12 + jsonLength);
+  if (jsonLength < 0 || blobAt > body.length || (body.length - blobAt) % 4 !== 0) {
+    throw new OperationError(`${path}: a WAL record of ${body.length} bytes is malformed`, { status: "CORRUPT" });
+  }
+  // Copy the f32 values out: the body's buffer need not be 4-byte aligned.
+  const blob = new Float32Array(body.slice(blobAt).buffer);
+  const operation = JSON.parse(decoder.decode(body.subarray(12, 12 + jsonLength))) as Operation;
+  if (operation.kind === "upsert" || operation.kind === "update_vectors") {
+    for (const point of operation.points) {
+      const named: Record<string, Float32Array> = {};
+      for (const [name, [start, length]] of Object.entries(point.vectors as unknown as VectorRanges)) {
+        named[name] = blob.slice(start, start + length);
+      }
+      point.vectors = named;
+    }
+  }
+  return { op: Number(view.getBigUint64(0, true)), operation };
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
