@@ -18,7 +18,7 @@
  *
  * @module
  */
-export { EdgeShard } from "./lib/shard/edge_shard.ts";
+export { EdgeShard, type LoadOptions } from "./lib/shard/edge_shard.ts";
 export type { Datatype, Distance, EdgeConfig, EdgeVectorParams, ResolvedConfig } from "./lib/shard/config.ts";
 export type {
   CountRequest,
@@ -33,6 +33,7 @@ export type {
   ScoredPoint,
   ShardInfo,
   UpdateOperation,
+  PointsSelector,
   UpsertPoints,
   VectorOutput,
   VectorStruct,

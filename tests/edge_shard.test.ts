@@ -331,10 +331,51 @@ describe("datatypes", () => {
   });
 });
 
+describe("read-only opening", () => {
+  it("a read-only shard sees the state as of opening, and refresh() shows later writes", async () => {
+    using writer = await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } });
+    writer.update({ upsert_points: [{ id: 1, vector: [1, 0], payload: { v: 1 } }] });
+    using reader = await EdgeShard.load(dir.path, { readOnly: true });
+    writer.update({ upsert_points: [{ id: 2, vector: [0, 1] }] });
+    writer.update({ set_payload: { points: [1], payload: { v: 2 } } });
+    assert.equal(reader.count(), 1);
+    assert.deepEqual(reader.retrieve([1]), [{ id: 1, payload: { v: 1 } }]);
+    reader.refresh();
+    assert.equal(reader.count(), 2);
+    assert.deepEqual(reader.retrieve([1]), [{ id: 1, payload: { v: 2 } }]);
+    assert.deepEqual(reader.query({ query: [0, 1], limit: 1 }).map((h) => h.id), [2]);
+  });
+
+  it("a read-only shard refuses writes, and a writable one refuses refresh()", async () => {
+    (await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } })).close();
+    using reader = await EdgeShard.load(dir.path, { readOnly: true });
+    assert.throws(() => reader.update({ upsert_points: [{ id: 1, vector: [1, 0] }] }), (e: unknown) => {
+      return e instanceof OperationError && /loaded read-only/.test(e.message);
+    });
+    reader.flush();
+    using writer = await EdgeShard.load(dir.path);
+    assert.throws(() => writer.refresh(), /only a shard loaded read-only needs it/);
+  });
+});
+
 describe("info()", () => {
   it("reports segments and points", async () => {
     using shard = await EdgeShard.create(dir.path, { vectors: { size: 1, distance: "Dot" } });
     shard.update({ upsert_points: [{ id: 1, vector: [1] }, { id: 2, vector: [1] }] });
-    assert.deepEqual(shard.info(), { segments_count: 1, points_count: 2, indexed_vectors_count: 0, payload_schema: {} });
+    const info = shard.info();
+    assert.deepEqual({ ...info, disk_size_bytes: 0 }, {
+      segments_count: 1,
+      points_count: 2,
+      indexed_vectors_count: 0,
+      payload_schema: {},
+      disk_size_bytes: 0,
+    });
+    // Two records of 4 bytes, headers, logs and config: a few KB, counted from the files themselves.
+    assert.ok(info.disk_size_bytes > 4096 && info.disk_size_bytes < 100_000, `${info.disk_size_bytes} bytes`);
+  });
+
+  it("an empty shard takes less than 100 KB on disk", async () => {
+    using shard = await EdgeShard.create(dir.path, { vectors: { size: 384, distance: "Cosine" } });
+    assert.ok(shard.info().disk_size_bytes < 100_000, `${shard.info().disk_size_bytes} bytes`);
   });
 });

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidArgumentError, OperationError, ShardClosedError } from "../errors.ts";
-import { nativeLibrary } from "../ffi/loader.ts";
+import { loadedNativeLibrary, nativeLibrary } from "../ffi/loader.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import { type PreparedPoint, Segment } from "../segment/segment.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
@@ -61,18 +61,19 @@ export class EdgeShard {
   readonly path: string;
   #config: ResolvedConfig;
   #segment: Segment | undefined;
-  readonly #wal: Wal;
+  /** Absent when the shard was loaded read-only. */
+  readonly #wal: Wal | undefined;
   /** The op number the next update gets; op numbers start at 0, as Qdrant's WAL indexes do. */
   #nextOp: number;
   /** Set when a write failed after its WAL record was written: the state on disk is then uncertain. */
   #poisoned: Error | undefined;
 
-  private constructor(path: string, config: ResolvedConfig, segment: Segment, wal: Wal) {
+  private constructor(path: string, config: ResolvedConfig, segment: Segment, wal: Wal | undefined) {
     this.path = path;
     this.#config = config;
     this.#segment = segment;
     this.#wal = wal;
-    this.#nextOp = Math.max(segment.version, wal.lastOp) + 1;
+    this.#nextOp = Math.max(segment.version, wal?.lastOp ?? -1) + 1;
   }
 
   /**
@@ -125,8 +126,11 @@ export class EdgeShard {
    * console.log(shard.count()); // 0
    * ```
    */
-  static async load(path: string, config?: EdgeConfig): Promise<EdgeShard> {
-    const requested = config === undefined ? undefined : resolveConfig(config);
+  static async load(path: string, configOrOptions?: EdgeConfig | LoadOptions): Promise<EdgeShard> {
+    const options: LoadOptions = configOrOptions === undefined ? {} : "vectors" in configOrOptions
+      ? { config: configOrOptions }
+      : configOrOptions;
+    const requested = options.config === undefined ? undefined : resolveConfig(options.config);
     const native = await nativeLibrary();
     const persisted = readPersistedConfig(path);
     if (persisted === undefined) {
@@ -145,6 +149,9 @@ export class EdgeShard {
       throw new OperationError(`Cannot load ${path}: expected one segment in ${SEGMENTS_DIR}/, found ${segmentDirs.length}`, {
         status: "CORRUPT",
       });
+    }
+    if (options.readOnly) {
+      return new EdgeShard(path, persisted, Segment.open(native, segmentDirs[0], { readOnly: true }), undefined);
     }
     const segment = Segment.open(native, segmentDirs[0]);
     const pending: [number, Operation][] = [];
@@ -177,15 +184,15 @@ export class EdgeShard {
    * ```
    */
   update(operation: UpdateOperation): void {
-    const segment = this.#writable();
+    const { segment, wal } = this.#writable();
     const op = parseOperation(operation, segment.vectors);
     checkTargets(segment, op);
     const version = this.#nextOp;
-    this.#wal.append(version, op);
+    wal.append(version, op);
     this.#nextOp += 1;
     try {
       this.#apply(segment, op, version);
-      if (this.#config.fsync_on_update) this.#wal.sync();
+      if (this.#config.fsync_on_update) wal.sync();
     } catch (error) {
       this.#poisoned = error as Error;
       throw new OperationError(`Cannot apply update ${version} to ${this.path}: ${(error as Error).message}`, { cause: error });
@@ -295,7 +302,13 @@ export class EdgeShard {
    */
   info(): ShardInfo {
     const segment = this.#live();
-    return { segments_count: 1, points_count: segment.pointCount, indexed_vectors_count: 0, payload_schema: {} };
+    return {
+      segments_count: 1,
+      points_count: segment.pointCount,
+      indexed_vectors_count: 0,
+      payload_schema: {},
+      disk_size_bytes: directorySizeBytes(this.path),
+    };
   }
 
   /**
@@ -326,18 +339,44 @@ export class EdgeShard {
    * ```
    */
   flush(): void {
-    const segment = this.#writable();
+    if (this.#wal === undefined) return void this.#live();
+    const { segment, wal } = this.#writable();
     try {
       segment.flush();
       syncDirectory(segment.dir);
       // Every record is now held durably by the segments.
-      this.#wal.truncate(this.#nextOp);
+      wal.truncate(this.#nextOp);
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the last
       // good flush can be trusted to reach the disk, so refuse further writes (as PostgreSQL does).
       this.#poisoned = error as Error;
       throw new OperationError(`Cannot flush ${this.path}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * For a shard loaded with `readOnly`: reopens it to see what writers have committed since it was opened
+   * (a read-only shard otherwise keeps the state as of opening).
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * const path = await Deno.makeTempDir();
+   * using writer = await EdgeShard.create(path, { vectors: { size: 1, distance: "Dot" } });
+   * using reader = await EdgeShard.load(path, { readOnly: true });
+   * writer.update({ upsert_points: [{ id: 1, vector: [1] }] });
+   * reader.refresh();
+   * console.log(reader.count()); // 1
+   * ```
+   */
+  refresh(): void {
+    const segment = this.#live();
+    if (this.#wal !== undefined) {
+      throw new OperationError(`Cannot refresh ${this.path}: only a shard loaded read-only needs it`, { status: "INVALID_ARGUMENT" });
+    }
+    const fresh = Segment.open(loadedNativeLibrary(), segment.dir, { readOnly: true });
+    segment.close();
+    this.#segment = fresh;
   }
 
   /**
@@ -360,7 +399,7 @@ export class EdgeShard {
     } finally {
       this.#segment = undefined;
       segment.close();
-      this.#wal.close();
+      this.#wal?.close();
     }
   }
 
@@ -379,15 +418,19 @@ export class EdgeShard {
     return this.#segment;
   }
 
-  #writable(): Segment {
+  #writable(): { segment: Segment; wal: Wal } {
     const segment = this.#live();
+    const wal = this.#wal;
+    if (wal === undefined) {
+      throw new OperationError(`Cannot write to ${this.path}: it was loaded read-only`, { status: "INVALID_ARGUMENT" });
+    }
     if (this.#poisoned !== undefined) {
       throw new OperationError(
         `Cannot write to ${this.path}: an earlier write failed (${this.#poisoned.message}); close and load the shard again`,
         { cause: this.#poisoned },
       );
     }
-    return segment;
+    return { segment, wal };
   }
 
   #apply(segment: Segment, op: Operation, version: number): void {
@@ -565,6 +608,25 @@ function nonNegativeInteger(value: unknown, where: string): number {
     throw new InvalidArgumentError(`${where}: expected a non-negative integer, got ${describe(value)}`);
   }
   return value;
+}
+
+/** Options of {@linkcode EdgeShard.load}. */
+export interface LoadOptions {
+  /** Must match the persisted vectors when given. */
+  config?: EdgeConfig;
+  /**
+   * Open without taking the writer's lock, alongside a writer in another process: the shard shows what
+   * the segments held when it was opened (or at the last {@linkcode EdgeShard.refresh}); writes throw.
+   */
+  readOnly?: boolean;
+}
+
+function directorySizeBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath ?? dir, entry.name)).size;
+  }
+  return total;
 }
 
 function holdsShard(path: string): boolean {

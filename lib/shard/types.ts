@@ -116,4 +116,6 @@ export interface ShardInfo {
   points_count: number;
   indexed_vectors_count: number;
   payload_schema: Record<string, unknown>;
+  /** Bytes of every file in the shard's directory. */
+  disk_size_bytes: number;
 }
