@@ -43,6 +43,12 @@ describe("update operations by id", () => {
       { a: { b: { x: 0, c: 1 } }, k: 2, m: [1] },
       { a: { b: { c: 1 } } },
     ]);
+    // A null removes the key (top level only), as Qdrant does; overwrite keeps nulls.
+    shard.update({ set_payload: { points: [1], payload: { k: null, n: null, m: [null] } } });
+    shard.update({ set_payload: { points: [2], payload: { c: null }, key: "a.b" } });
+    assert.deepEqual(shard.retrieve([1, 2]).map((r) => r.payload), [{ a: { b: { x: 0, c: 1 } }, m: [null] }, { a: { b: {} } }]);
+    shard.update({ overwrite_payload: { points: [2], payload: { z: null } } });
+    assert.deepEqual(shard.retrieve([2])[0].payload, { z: null });
   });
 
   it("overwrite_payload replaces, clear_payload empties, delete_payload removes JSON paths", async () => {
@@ -146,7 +152,7 @@ describe("differential: update operations against real Qdrant Edge", () => {
     }));
     const ops = [
       { set_payload: { points: [1, 2, 3], payload: { c: 1 }, key: "a.b" } },
-      { set_payload: { points: [20, 21], payload: { fresh: [1, 2] } } },
+      { set_payload: { points: [20, 21], payload: { fresh: [1, 2], tag: null } } },
       { overwrite_payload: { points: [4, 5], payload: { z: 1 } } },
       { delete_payload: { points: [6, 7, 8], keys: ["n", "a.b.x", "list[].b"] } },
       { clear_payload: { points: [9, 10] } },

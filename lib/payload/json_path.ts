@@ -72,6 +72,7 @@ function deleteFrom(value: unknown, steps: readonly PathStep[], at: number): voi
 /**
  * Merges `values` into the object at the key path `steps` (in place), as Qdrant's `set_payload` with a
  * `key`: missing objects on the way are created, and anything that is not an object is replaced by one.
+ * A top-level `null` in `values` removes that key, as in Qdrant.
  */
 export function mergeAtPath(payload: Payload, steps: readonly PathStep[], values: Payload): void {
   let target: Payload = payload;
@@ -81,7 +82,10 @@ export function mergeAtPath(payload: Payload, steps: readonly PathStep[], values
     if (!isPlainObject(next)) target[step.key] = {};
     target = target[step.key] as Payload;
   }
-  Object.assign(target, values);
+  for (const [key, value] of Object.entries(values)) {
+    if (value === null) delete target[key];
+    else target[key] = value;
+  }
 }
 
 function isPlainObject(value: unknown): value is Payload {
