@@ -96,6 +96,11 @@ describe("update operations by id", () => {
       upsert_points: { update_mode: "update_only", points: [{ id: 1, vector: { a: [3, 0, 0] }, payload: { v: "upd" } }, { id: 3, vector: { a: [3, 0, 0] } }] },
     });
     assert.deepEqual(shard.retrieve([1, 2, 3]).map((r) => [r.id, r.payload]), [[1, { v: "upd" }], [2, {}]]);
+    // Existence is judged before the operation: a new id twice in one insert_only batch takes the later.
+    shard.update({
+      upsert_points: { update_mode: "insert_only", points: [{ id: 5, vector: { a: [1, 0, 0] }, payload: { v: 1 } }, { id: 5, vector: { a: [1, 0, 0] }, payload: { v: 2 } }] },
+    });
+    assert.deepEqual(shard.retrieve([5])[0].payload, { v: 2 });
   });
 
   it("create_vector_name adds a searchable vector and persists it; delete_vector_name removes it", async () => {

@@ -436,13 +436,12 @@ export class EdgeShard {
   #apply(segment: Segment, op: Operation, version: number): void {
     switch (op.kind) {
       case "upsert": {
-        const written = new Set<IdKey>();
-        const exists = (key: IdKey) => written.has(key) || segment.offsetOf(key) !== undefined;
-        const points = op.points.filter((p) => {
-          const keep = op.mode === "upsert" || (op.mode === "insert_only" ? !exists(p.key) : exists(p.key));
-          if (keep) written.add(p.key);
-          return keep;
-        });
+        // As in Qdrant, update_mode looks at the points as they were before this operation, so an id that
+        // comes twice in an insert_only batch of new points is written twice (and the later one wins).
+        const existed = (key: IdKey) => segment.offsetOf(key) !== undefined;
+        const points = op.mode === "upsert"
+          ? op.points
+          : op.points.filter((p) => existed(p.key) === (op.mode === "update_only"));
         segment.upsert(version, points.map((p) => preparedPoint(segment, p.key, p.vectors, p.payload)));
         return;
       }
@@ -458,7 +457,9 @@ export class EdgeShard {
       case "clear_payload":
         return this.#rewrite(segment, version, op.keys, (point) => (point.payload = {}));
       case "update_vectors": {
-        const byKey = new Map(op.points.map((p) => [p.key, p.vectors]));
+        // The same id may come more than once: its vectors apply in order, as Qdrant applies each entry.
+        const byKey = new Map<IdKey, PreparedVectors>();
+        for (const p of op.points) byKey.set(p.key, { ...byKey.get(p.key), ...p.vectors });
         return this.#rewrite(segment, version, [...byKey.keys()], (point) => Object.assign(point.vectors, byKey.get(point.key)));
       }
       case "delete_vectors":
