@@ -4,7 +4,7 @@
  * - {@linkcode ShardClosedError}: the shard (or another handle) was closed, so nothing can be done with it.
  * - {@linkcode InvalidArgumentError}: the caller passed something wrong; nothing was written.
  * - {@linkcode OperationError}: the request was valid but the engine could not carry it out (I/O, corrupt
- *   file, out of memory); it carries the native status and the cause.
+ *   file, out of memory, a shard another writer holds); it carries the native status and the cause.
  *
  * @example Branching on the kind of error
  * ```ts
@@ -71,12 +71,14 @@ export type NativeStatusName =
   | "BAD_HANDLE"
   | "EXISTS"
   | "NOT_FOUND"
+  | "LOCKED"
   | "UNKNOWN";
 
 /**
  * Thrown when a valid request could not be carried out: the operating system refused a file operation, a
- * file on disk is corrupt, memory ran out, or the native library could not be loaded. `status` is the
- * native status name when the failure came from the native library (`"NONE"` otherwise).
+ * file on disk is corrupt, memory ran out, another process holds the shard for writing (`"LOCKED"`), or the
+ * native library could not be loaded. `status` is the native status name when the failure came from the
+ * native library (`"NONE"` otherwise).
  *
  * @example
  * ```ts

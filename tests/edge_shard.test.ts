@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import {
   type Distance,
   EdgeShard,
@@ -355,6 +356,23 @@ describe("read-only opening", () => {
     reader.flush();
     using writer = await EdgeShard.load(dir.path);
     assert.throws(() => writer.refresh(), /only a shard loaded read-only needs it/);
+  });
+});
+
+describe("one writer per directory", () => {
+  it("a second writer is refused with an error naming the directory and the holder; readers are not", async () => {
+    using writer = await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } });
+    for (const open of [() => EdgeShard.load(dir.path), () => EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } })]) {
+      await assert.rejects(open(), (e: unknown) => {
+        return e instanceof OperationError && e.status === "LOCKED" && e.message.includes(dir.path) &&
+          e.message.includes(`process ${process.pid}`);
+      });
+    }
+    using reader = await EdgeShard.load(dir.path, { readOnly: true });
+    assert.equal(reader.count(), 0);
+    writer.close();
+    using next = await EdgeShard.load(dir.path);
+    assert.equal(next.count(), 0);
   });
 });
 

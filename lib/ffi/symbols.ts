@@ -7,7 +7,7 @@
  */
 
 /** The native ABI version this TypeScript layer speaks; the loader refuses any other. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** The FFI value types used by {@linkcode SYMBOLS}. */
 export type FfiType = "void" | "i32" | "u32" | "u64" | "f32" | "buffer";
@@ -37,6 +37,8 @@ export const SYMBOLS = {
     parameters: ["u64", "u32", "buffer", "u32", "u32", "buffer", "u64", "buffer", "buffer", "buffer"],
     result: "i32",
   },
+  edge_lock_open: { parameters: ["buffer", "u64", "u32", "buffer"], result: "i32" },
+  edge_lock_close: { parameters: ["u64"], result: "i32" },
 } as const satisfies Record<string, SymbolDefinition>;
 
 /** A pointer argument: a typed array (or DataView) the native side reads or fills, or null. */

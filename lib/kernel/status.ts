@@ -15,6 +15,7 @@ const STATUS_NAMES: readonly NativeStatusName[] = [
   "BAD_HANDLE",
   "EXISTS",
   "NOT_FOUND",
+  "LOCKED",
 ];
 
 /** Status code 0: success. */

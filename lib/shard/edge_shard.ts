@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidArgumentError, OperationError, ShardClosedError } from "../errors.ts";
-import { loadedNativeLibrary, nativeLibrary } from "../ffi/loader.ts";
+import { loadedNativeLibrary, type NativeLibrary, nativeLibrary } from "../ffi/loader.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import { type PreparedPoint, Segment } from "../segment/segment.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
@@ -16,6 +16,7 @@ import { describeKey, type IdKey, keyToId } from "./point_id.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { type Operation, parseOperation, type PreparedVectors } from "./operations.ts";
 import { Wal } from "./wal.ts";
+import { DirectoryLock } from "./lock.ts";
 import { deleteAtPath, mergeAtPath } from "../payload/json_path.ts";
 import type {
   CountRequest,
@@ -63,13 +64,15 @@ export class EdgeShard {
   #segment: Segment | undefined;
   /** Absent when the shard was loaded read-only. */
   readonly #wal: Wal | undefined;
+  readonly #lock: DirectoryLock;
   /** The op number the next update gets; op numbers start at 0, as Qdrant's WAL indexes do. */
   #nextOp: number;
   /** Set when a write failed after its WAL record was written: the state on disk is then uncertain. */
   #poisoned: Error | undefined;
 
-  private constructor(path: string, config: ResolvedConfig, segment: Segment, wal: Wal | undefined) {
+  private constructor(path: string, config: ResolvedConfig, segment: Segment, wal: Wal | undefined, lock: DirectoryLock) {
     this.path = path;
+    this.#lock = lock;
     this.#config = config;
     this.#segment = segment;
     this.#wal = wal;
@@ -93,22 +96,30 @@ export class EdgeShard {
   static async create(path: string, config: EdgeConfig): Promise<EdgeShard> {
     const resolved = resolveConfig(config);
     const native = await nativeLibrary();
-    if (holdsShard(path)) {
-      throw new OperationError(`Cannot create a shard in ${path}: it already holds a shard; use EdgeShard.load()`, {
-        status: "EXISTS",
-      });
-    }
-    mkdirSync(join(path, SEGMENTS_DIR), { recursive: true });
+    mkdirSync(path, { recursive: true });
+    // Lock first, so that two processes creating the same shard cannot both pass the check below.
+    const lock = DirectoryLock.acquire(native, path, "write");
     const segmentDir = join(path, SEGMENTS_DIR, crypto.randomUUID());
     try {
-      const segment = Segment.create(native, segmentDir, resolved.vectors);
-      const wal = Wal.open(join(path, WAL_DIR), 0, () => {});
-      writeJsonAtomic(join(path, CONFIG_FILE), resolved);
-      syncDirectory(join(path, SEGMENTS_DIR));
-      return new EdgeShard(path, resolved, segment, wal);
+      if (holdsShard(path)) {
+        throw new OperationError(`Cannot create a shard in ${path}: it already holds a shard; use EdgeShard.load()`, {
+          status: "EXISTS",
+        });
+      }
+      mkdirSync(join(path, SEGMENTS_DIR), { recursive: true });
+      try {
+        const segment = Segment.create(native, segmentDir, resolved.vectors);
+        const wal = Wal.open(join(path, WAL_DIR), 0, () => {});
+        writeJsonAtomic(join(path, CONFIG_FILE), resolved);
+        syncDirectory(join(path, SEGMENTS_DIR));
+        return new EdgeShard(path, resolved, segment, wal, lock);
+      } catch (error) {
+        rmSync(segmentDir, { recursive: true, force: true });
+        rmSync(join(path, WAL_DIR), { recursive: true, force: true });
+        throw error;
+      }
     } catch (error) {
-      rmSync(segmentDir, { recursive: true, force: true });
-      rmSync(join(path, WAL_DIR), { recursive: true, force: true });
+      lock.release();
       throw error;
     }
   }
@@ -132,6 +143,27 @@ export class EdgeShard {
       : configOrOptions;
     const requested = options.config === undefined ? undefined : resolveConfig(options.config);
     const native = await nativeLibrary();
+    if (!existsSync(path)) {
+      throw new OperationError(`Cannot load a shard from ${path}: the directory does not exist; use EdgeShard.create()`, {
+        status: "NOT_FOUND",
+      });
+    }
+    const lock = DirectoryLock.acquire(native, path, options.readOnly ? "read" : "write");
+    try {
+      return EdgeShard.#openLocked(native, path, requested, options.readOnly ?? false, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  static #openLocked(
+    native: NativeLibrary,
+    path: string,
+    requested: ResolvedConfig | undefined,
+    readOnly: boolean,
+    lock: DirectoryLock,
+  ): EdgeShard {
     const persisted = readPersistedConfig(path);
     if (persisted === undefined) {
       throw new OperationError(`Cannot load a shard from ${path}: there is no ${CONFIG_FILE}; use EdgeShard.create()`, {
@@ -150,8 +182,8 @@ export class EdgeShard {
         status: "CORRUPT",
       });
     }
-    if (options.readOnly) {
-      return new EdgeShard(path, persisted, Segment.open(native, segmentDirs[0], { readOnly: true }), undefined);
+    if (readOnly) {
+      return new EdgeShard(path, persisted, Segment.open(native, segmentDirs[0], { readOnly: true }), undefined, lock);
     }
     const segment = Segment.open(native, segmentDirs[0]);
     const pending: [number, Operation][] = [];
@@ -164,9 +196,15 @@ export class EdgeShard {
       segment.close();
       throw error;
     }
-    const shard = new EdgeShard(path, persisted, segment, wal);
-    // Replay what the segments had not persisted, in order; each op is applied as it was the first time.
-    for (const [op, operation] of pending) shard.#apply(segment, operation, op);
+    const shard = new EdgeShard(path, persisted, segment, wal, lock);
+    try {
+      // Replay what the segments had not persisted, in order; each op is applied as it was the first time.
+      for (const [op, operation] of pending) shard.#apply(segment, operation, op);
+    } catch (error) {
+      segment.close();
+      wal.close();
+      throw error;
+    }
     return shard;
   }
 
@@ -400,6 +438,7 @@ export class EdgeShard {
       this.#segment = undefined;
       segment.close();
       this.#wal?.close();
+      this.#lock.release();
     }
   }
 

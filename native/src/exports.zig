@@ -1,24 +1,26 @@
-//! The C ABI of libedge (`ABI.md`, version 1): the only file with exported functions.
+//! The C ABI of libedge (`ABI.md`, version 2): the only file with exported functions.
 //!
-//! Handles index a fixed table of slots. A handle is `generation << 32 | (slot index + 1)`, so it is never
-//! 0, and closing a slot bumps its generation so that a stale handle is refused with BAD_HANDLE. Each
-//! slot has a reader-writer lock: reads and searches share it, put/flush/close take it alone (put may
-//! move the mapping). Opening takes a separate lock only to pick a free slot.
+//! Handles index fixed tables of slots (`handle_table.zig`), one for vector files and one for locks, with
+//! disjoint handle ranges; a stale handle, or one of the other kind, is refused with BAD_HANDLE. On a
+//! vector file, reads and searches share the slot's lock and put/flush/close take it alone (put may move
+//! the mapping).
 
 const std = @import("std");
 const assert = std.debug.assert;
 const types = @import("types.zig");
 const cpu = @import("cpu.zig");
-const RwLock = @import("sync.zig").RwLock;
+const handle_table = @import("handle_table.zig");
 const Diagnostic = @import("diagnostic.zig").Diagnostic;
 const distance = @import("distance/distance.zig");
 const storage_module = @import("storage/storage.zig");
 const os = @import("storage/os.zig");
+const lock_module = @import("storage/lock.zig");
 const flat = @import("flat/search.zig");
 
 const Storage = storage_module.Storage;
+const Lock = lock_module.Lock;
 
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = 2;
 
 /// Pinned status codes.
 pub const Status = enum(i32) {
@@ -30,10 +32,12 @@ pub const Status = enum(i32) {
     bad_handle = 5,
     exists = 6,
     not_found = 7,
+    locked = 8,
 };
 
 comptime {
     assert(@intFromEnum(Status.not_found) == 7);
+    assert(@intFromEnum(Status.locked) == 8);
     assert(@sizeOf(usize) == 8); // The TypeScript symbol table declares usize as u64.
 }
 
@@ -62,7 +66,10 @@ fn failFormat(status: Status, comptime format: []const u8, args: anytype) i32 {
     return fail(status, diagnostic.message());
 }
 
-fn statusOf(err: storage_module.Error) Status {
+/// Every error an engine call returns beside a diagnostic.
+const Failure = storage_module.Error || lock_module.Error;
+
+fn statusOf(err: Failure) Status {
     return switch (err) {
         error.InvalidArgument => .invalid_argument,
         error.Io => .io,
@@ -70,89 +77,25 @@ fn statusOf(err: storage_module.Error) Status {
         error.OutOfMemory => .out_of_memory,
         error.Exists => .exists,
         error.NotFound => .not_found,
+        error.Locked => .locked,
     };
 }
 
-fn failStorage(err: storage_module.Error, diagnostic: *const Diagnostic) i32 {
+fn failWith(err: Failure, diagnostic: *const Diagnostic) i32 {
     if (err == error.OutOfMemory) return fail(.out_of_memory, "out of memory");
     assert(diagnostic.len > 0);
     return fail(statusOf(err), diagnostic.message());
 }
 
-// ---- Handle table ----
+// ---- Handle tables ----
 
-const slot_count = 4096;
+const storage_slot_count = 4096;
+const lock_slot_count = 1024;
 
-const Slot = struct {
-    lock: RwLock = .{},
-    generation: u32 = 0,
-    storage: ?*Storage = null,
-};
-
-var slots: [slot_count]Slot = @splat(.{});
-var insert_lock: RwLock = .{};
-var insert_cursor: u32 = 0;
-
-const Access = enum { shared, exclusive };
-
-fn handleEncode(index: u32, generation: u32) u64 {
-    assert(index < slot_count);
-    return (@as(u64, generation) << 32) | (index + 1);
-}
-
-/// The slot of `handle`, locked for `access`, or null when the handle is unknown or closed.
-fn acquire(handle: u64, comptime access: Access) ?*Slot {
-    const index_plus_one: u32 = @truncate(handle);
-    if (index_plus_one == 0 or index_plus_one > slot_count) return null;
-    const slot = &slots[index_plus_one - 1];
-    lock(slot, access);
-    if (slot.storage == null or slot.generation != @as(u32, @intCast(handle >> 32))) {
-        unlock(slot, access);
-        return null;
-    }
-    return slot;
-}
-
-fn lock(slot: *Slot, comptime access: Access) void {
-    switch (access) {
-        .shared => slot.lock.lockShared(),
-        .exclusive => slot.lock.lockExclusive(),
-    }
-}
-
-fn unlock(slot: *Slot, comptime access: Access) void {
-    switch (access) {
-        .shared => slot.lock.unlockShared(),
-        .exclusive => slot.lock.unlockExclusive(),
-    }
-}
-
-/// Puts `storage` in a free slot and returns its handle, or null when all slots are taken.
-fn insert(storage: *Storage) ?u64 {
-    insert_lock.lockExclusive();
-    defer insert_lock.unlockExclusive();
-    for (0..slot_count) |step| {
-        const index: u32 = @intCast((insert_cursor + step) % slot_count);
-        const slot = &slots[index];
-        slot.lock.lockExclusive();
-        defer slot.lock.unlockExclusive();
-        if (slot.storage != null) continue;
-        slot.storage = storage;
-        insert_cursor = (index + 1) % slot_count;
-        return handleEncode(index, slot.generation);
-    }
-    return null;
-}
-
-/// Empties the slot of `handle` and returns what it held; later uses of the handle are BAD_HANDLE.
-fn remove(handle: u64) ?*Storage {
-    const slot = acquire(handle, .exclusive) orelse return null;
-    defer unlock(slot, .exclusive);
-    const storage = slot.storage.?;
-    slot.storage = null;
-    slot.generation +%= 1;
-    return storage;
-}
+/// Vector files: handles with low words 1..4096.
+var storages: handle_table.HandleTable(*Storage, storage_slot_count, 0) = .{};
+/// Locks: handles with low words 4097..5120, so that no vector file handle is ever a lock handle.
+var locks: handle_table.HandleTable(Lock, lock_slot_count, storage_slot_count) = .{};
 
 fn failBadHandle(handle: u64) i32 {
     return failFormat(.bad_handle, "handle 0x{x} is unknown or already closed", .{handle});
@@ -211,11 +154,11 @@ export fn edge_storage_open(
     var diagnostic: Diagnostic = .{};
     const options: storage_module.Options = .{ .datatype = @enumFromInt(datatype), .dim = dim, .mode = mode };
     const storage = Storage.open(allocator, os.cwd, path_bytes, options, &diagnostic) catch |err| {
-        return failStorage(err, &diagnostic);
+        return failWith(err, &diagnostic);
     };
-    const handle = insert(storage) orelse {
+    const handle = storages.insert(storage) orelse {
         storage.close();
-        return failFormat(.out_of_memory, "cannot open {s}: all {d} vector file handles are in use", .{ path_bytes, slot_count });
+        return failFormat(.out_of_memory, "cannot open {s}: all {d} vector file handles are in use", .{ path_bytes, storage_slot_count });
     };
     assert(handle != 0);
     out_handle.?.* = handle;
@@ -223,49 +166,49 @@ export fn edge_storage_open(
 }
 
 export fn edge_storage_close(handle: u64) i32 {
-    const storage = remove(handle) orelse return failBadHandle(handle);
+    const storage = storages.remove(handle) orelse return failBadHandle(handle);
     storage.close();
     return @intFromEnum(Status.ok);
 }
 
 export fn edge_storage_count(handle: u64, out_count: ?*u64) i32 {
-    const slot = acquire(handle, .shared) orelse return failBadHandle(handle);
-    defer unlock(slot, .shared);
-    out_count.?.* = slot.storage.?.count;
+    const slot = storages.acquire(handle, .shared) orelse return failBadHandle(handle);
+    defer slot.unlock(.shared);
+    out_count.?.* = slot.value.?.count;
     return @intFromEnum(Status.ok);
 }
 
 export fn edge_storage_put(handle: u64, offset: u64, data: ?[*]const f32, n: u32) i32 {
-    const slot = acquire(handle, .exclusive) orelse return failBadHandle(handle);
-    defer unlock(slot, .exclusive);
-    const storage = slot.storage.?;
+    const slot = storages.acquire(handle, .exclusive) orelse return failBadHandle(handle);
+    defer slot.unlock(.exclusive);
+    const storage = slot.value.?;
     const values: []const f32 = if (n == 0) &.{} else data.?[0 .. @as(usize, n) * storage.dim];
     var diagnostic: Diagnostic = .{};
-    storage.put(offset, values, &diagnostic) catch |err| return failStorage(err, &diagnostic);
+    storage.put(offset, values, &diagnostic) catch |err| return failWith(err, &diagnostic);
     return @intFromEnum(Status.ok);
 }
 
 export fn edge_storage_get(handle: u64, offset: u64, n: u32, out: ?[*]f32) i32 {
-    const slot = acquire(handle, .shared) orelse return failBadHandle(handle);
-    defer unlock(slot, .shared);
-    const storage = slot.storage.?;
+    const slot = storages.acquire(handle, .shared) orelse return failBadHandle(handle);
+    defer slot.unlock(.shared);
+    const storage = slot.value.?;
     if (n == 0) return @intFromEnum(Status.ok);
     storage.get(offset, out.?[0 .. @as(usize, n) * storage.dim]);
     return @intFromEnum(Status.ok);
 }
 
 export fn edge_storage_flush(handle: u64) i32 {
-    const slot = acquire(handle, .exclusive) orelse return failBadHandle(handle);
-    defer unlock(slot, .exclusive);
+    const slot = storages.acquire(handle, .exclusive) orelse return failBadHandle(handle);
+    defer slot.unlock(.exclusive);
     var diagnostic: Diagnostic = .{};
-    slot.storage.?.flush(&diagnostic) catch |err| return failStorage(err, &diagnostic);
+    slot.value.?.flush(&diagnostic) catch |err| return failWith(err, &diagnostic);
     return @intFromEnum(Status.ok);
 }
 
 export fn edge_storage_read_baseline(handle: u64, out_checksum: ?*u64) i32 {
-    const slot = acquire(handle, .shared) orelse return failBadHandle(handle);
-    defer unlock(slot, .shared);
-    out_checksum.?.* = slot.storage.?.readBaseline();
+    const slot = storages.acquire(handle, .shared) orelse return failBadHandle(handle);
+    defer slot.unlock(.shared);
+    out_checksum.?.* = slot.value.?.readBaseline();
     return @intFromEnum(Status.ok);
 }
 
@@ -283,10 +226,10 @@ export fn edge_search_exact(
 ) i32 {
     assert(types.Metric.isValid(metric));
     assert(k > 0);
-    const slot = acquire(handle, .shared) orelse return failBadHandle(handle);
-    defer unlock(slot, .shared);
+    const slot = storages.acquire(handle, .shared) orelse return failBadHandle(handle);
+    defer slot.unlock(.shared);
     if (nq == 0) return @intFromEnum(Status.ok);
-    const view = slot.storage.?.view();
+    const view = slot.value.?.view();
     const slots_total = @as(usize, nq) * k;
     const request: flat.Request = .{
         .metric = @enumFromInt(metric),
@@ -305,20 +248,59 @@ export fn edge_search_exact(
     return @intFromEnum(Status.ok);
 }
 
-test "the handle table holds 4096 entries and never hands out a closed handle again" {
+const lock_mode_exclusive: u32 = 1;
+const lock_mode_shared: u32 = 2;
+
+export fn edge_lock_open(path: ?[*]const u8, path_len: usize, mode: u32, out_handle: ?*u64) i32 {
+    assert(out_handle != null);
+    const lock_mode: lock_module.Mode = switch (mode) {
+        lock_mode_exclusive => .exclusive,
+        lock_mode_shared => .shared,
+        else => return failFormat(.invalid_argument, "lock mode {d} is neither 1 (exclusive) nor 2 (shared)", .{mode}),
+    };
+    const path_bytes: []const u8 = if (path_len == 0) "" else path.?[0..path_len];
+    var diagnostic: Diagnostic = .{};
+    const lock = Lock.acquire(os.cwd, path_bytes, lock_mode, &diagnostic) catch |err| {
+        return failWith(err, &diagnostic);
+    };
+    const handle = locks.insert(lock) orelse {
+        lock.release();
+        return failFormat(.out_of_memory, "cannot lock {s}: all {d} lock handles are in use", .{ path_bytes, lock_slot_count });
+    };
+    assert(handle != 0);
+    out_handle.?.* = handle;
+    return @intFromEnum(Status.ok);
+}
+
+export fn edge_lock_close(handle: u64) i32 {
+    const lock = locks.remove(handle) orelse return failBadHandle(handle);
+    lock.release();
+    return @intFromEnum(Status.ok);
+}
+
+test "the tables hold 4096 vector files and 1024 locks and never hand out a closed handle again" {
     var placeholder: Storage = undefined;
-    var handles: [slot_count]u64 = undefined;
-    for (&handles) |*handle| handle.* = insert(&placeholder).?;
-    try std.testing.expectEqual(@as(?u64, null), insert(&placeholder));
-    for (handles) |handle| try std.testing.expectEqual(@as(?*Storage, &placeholder), remove(handle));
-    for (handles) |handle| try std.testing.expectEqual(@as(?*Storage, null), remove(handle));
-    const again = insert(&placeholder).?;
-    defer _ = remove(again);
+    var handles: [storage_slot_count]u64 = undefined;
+    for (&handles) |*handle| handle.* = storages.insert(&placeholder).?;
+    try std.testing.expectEqual(@as(?u64, null), storages.insert(&placeholder));
+    for (handles) |handle| try std.testing.expectEqual(@as(?*Storage, &placeholder), storages.remove(handle));
+    for (handles) |handle| try std.testing.expectEqual(@as(?*Storage, null), storages.remove(handle));
+    const again = storages.insert(&placeholder).?;
+    defer _ = storages.remove(again);
     for (handles) |handle| {
         try std.testing.expect(handle != again);
         try std.testing.expect(handle != 0);
         if (@as(u32, @truncate(handle)) == @as(u32, @truncate(again))) try std.testing.expect(again >> 32 == (handle >> 32) + 1);
     }
+
+    // A lock placeholder is never released: only the table is exercised.
+    const lock_placeholder: Lock = .{ .fd = 0, .mode = .shared };
+    var lock_handles: [lock_slot_count]u64 = undefined;
+    for (&lock_handles) |*handle| handle.* = locks.insert(lock_placeholder).?;
+    try std.testing.expectEqual(@as(?u64, null), locks.insert(lock_placeholder));
+    try std.testing.expectEqual(@as(?Lock, null), locks.remove(again));
+    try std.testing.expectEqual(@as(?*Storage, null), storages.remove(lock_handles[0]));
+    for (lock_handles) |handle| try std.testing.expect(locks.remove(handle) != null);
 }
 
 test {
@@ -328,7 +310,9 @@ test {
     _ = @import("cpu.zig");
     _ = @import("convert.zig");
     _ = @import("distance/distance.zig");
+    _ = @import("handle_table.zig");
     _ = @import("storage/storage.zig");
+    _ = @import("storage/lock.zig");
     _ = @import("flat/search.zig");
     _ = @import("exports_test.zig");
 }

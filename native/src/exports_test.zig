@@ -30,6 +30,8 @@ extern fn edge_search_exact(
     out_scores: ?[*]f32,
     out_counts: ?[*]u32,
 ) i32;
+extern fn edge_lock_open(path: ?[*]const u8, path_len: usize, mode: u32, out_handle: ?*u64) i32;
+extern fn edge_lock_close(handle: u64) i32;
 
 const OK = 0;
 const INVALID_ARGUMENT = 1;
@@ -37,6 +39,9 @@ const CORRUPT = 3;
 const BAD_HANDLE = 5;
 const EXISTS = 6;
 const NOT_FOUND = 7;
+const LOCKED = 8;
+const EXCLUSIVE = 1;
+const SHARED = 2;
 const CREATE = 1;
 const READ_ONLY = 2;
 const F32 = 0;
@@ -62,7 +67,7 @@ fn open(path: []const u8, dim: u32, datatype: u32, flags: u32, handle: *u64) i32
 }
 
 test "version, variant, CPU features and noop" {
-    try testing.expectEqual(@as(u32, 1), edge_abi_version());
+    try testing.expectEqual(@as(u32, 2), edge_abi_version());
     try testing.expectEqual(@intFromEnum(cpu.build_variant), edge_build_variant());
     const features: cpu.Features = @bitCast(edge_cpu_features());
     try testing.expectEqual(cpu.probe(), features);
@@ -240,4 +245,71 @@ test "searches run safely while another thread grows the file" {
     var count: u64 = 0;
     try testing.expectEqual(@as(i32, OK), edge_storage_count(hammer.handle, &count));
     try testing.expectEqual(@as(u64, rounds), count);
+}
+
+fn lockOpen(path: []const u8, mode: u32, handle: *u64) i32 {
+    return edge_lock_open(path.ptr, path.len, mode, handle);
+}
+
+test "a lock through the ABI: exclusive, conflict, shared, close, reopen" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    const path = tmpPath(&path_buffer, &tmp, ".lock");
+    var writer: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), lockOpen(path, EXCLUSIVE, &writer));
+    try testing.expect(writer != 0);
+    var other: u64 = 0;
+    try testing.expectEqual(@as(i32, LOCKED), lockOpen(path, EXCLUSIVE, &other));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "cannot take an exclusive lock on") != null);
+    try testing.expect(std.mem.indexOf(u8, lastError(), path) != null);
+    try testing.expectEqual(@as(i32, LOCKED), lockOpen(path, SHARED, &other));
+    try testing.expectEqual(@as(i32, OK), edge_lock_close(writer));
+
+    var readers: [2]u64 = .{ 0, 0 };
+    for (&readers) |*reader| try testing.expectEqual(@as(i32, OK), lockOpen(path, SHARED, reader));
+    try testing.expect(readers[0] != readers[1]);
+    try testing.expectEqual(@as(i32, LOCKED), lockOpen(path, EXCLUSIVE, &other));
+    for (readers) |reader| try testing.expectEqual(@as(i32, OK), edge_lock_close(reader));
+    try testing.expectEqual(@as(i32, OK), lockOpen(path, EXCLUSIVE, &writer));
+    try testing.expectEqual(@as(i32, OK), edge_lock_close(writer));
+}
+
+test "lock open refuses a bad mode, a bad path and a missing directory" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    var handle: u64 = 0;
+    const path = tmpPath(&path_buffer, &tmp, ".lock");
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), lockOpen(path, 0, &handle));
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), lockOpen(path, EXCLUSIVE | SHARED, &handle));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "lock mode 3") != null);
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), edge_lock_open(null, 0, EXCLUSIVE, &handle));
+    const missing = tmpPath(&path_buffer, &tmp, "missing/.lock");
+    try testing.expectEqual(@as(i32, NOT_FOUND), lockOpen(missing, EXCLUSIVE, &handle));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "directory does not exist") != null);
+}
+
+test "stale, zero, unknown and vector file handles are BAD_HANDLE to edge_lock_close" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var path_buffer: [256]u8 = undefined;
+    var lock: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), lockOpen(tmpPath(&path_buffer, &tmp, ".lock"), SHARED, &lock));
+    try testing.expectEqual(@as(i32, OK), edge_lock_close(lock));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_lock_close(lock));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "unknown or already closed") != null);
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_lock_close(0));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_lock_close(0xffff_ffff_ffff_ffff));
+
+    // Handles of the two kinds never stand in for each other.
+    var storage: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), open(tmpPath(&path_buffer, &tmp, "kinds.vec"), 4, F32, CREATE, &storage));
+    defer _ = edge_storage_close(storage);
+    try testing.expectEqual(@as(i32, OK), lockOpen(tmpPath(&path_buffer, &tmp, ".lock"), EXCLUSIVE, &lock));
+    defer _ = edge_lock_close(lock);
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_lock_close(storage));
+    var count: u64 = 0;
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_count(lock, &count));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_close(lock));
 }

@@ -12,11 +12,19 @@ pub const cwd: fd_t = linux.AT.FDCWD;
 pub const page_size_min = std.heap.page_size_min;
 pub const Mapping = []align(page_size_min) u8;
 
-pub const OpenMode = enum { create, read_write, read_only };
+pub const OpenMode = enum {
+    /// Create a new file; fail with Exists if one is there.
+    create,
+    /// Open the file, creating it when missing (lock files).
+    open_or_create,
+    read_write,
+    read_only,
+};
 
 pub fn open(dir: fd_t, path: [:0]const u8, mode: OpenMode, diagnostic: *Diagnostic) Error!fd_t {
     const flags: linux.O = switch (mode) {
         .create => .{ .ACCMODE = .RDWR, .CREAT = true, .EXCL = true, .CLOEXEC = true },
+        .open_or_create => .{ .ACCMODE = .RDWR, .CREAT = true, .CLOEXEC = true },
         .read_write => .{ .ACCMODE = .RDWR, .CLOEXEC = true },
         .read_only => .{ .ACCMODE = .RDONLY, .CLOEXEC = true },
     };
@@ -28,9 +36,16 @@ pub fn open(dir: fd_t, path: [:0]const u8, mode: OpenMode, diagnostic: *Diagnost
             diagnostic.set("{s} already exists", .{path});
             return error.Exists;
         },
-        .NOENT => if (mode != .create) {
-            diagnostic.set("{s} does not exist", .{path});
-            return error.NotFound;
+        .NOENT => switch (mode) {
+            .read_write, .read_only => {
+                diagnostic.set("{s} does not exist", .{path});
+                return error.NotFound;
+            },
+            .open_or_create => {
+                diagnostic.set("cannot create {s}: its directory does not exist", .{path});
+                return error.NotFound;
+            },
+            .create => {},
         },
         else => {},
     }
