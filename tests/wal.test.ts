@@ -94,6 +94,20 @@ describe("write-ahead log", () => {
     );
   });
 
+  it("a vector file older than the id tracker that points into it is CORRUPT, not a crash", async () => {
+    const shard = await EdgeShard.create(dir.path, config);
+    shard.update({ upsert_points: [{ id: 1, vector: [1, 0] }] });
+    shard.flush();
+    const vec = join(segmentDir(dir.path), "vectors", "0.vec");
+    const old = readFileSync(vec);
+    shard.update({ upsert_points: [{ id: 2, vector: [0, 1] }, { id: 3, vector: [1, 1] }] });
+    shard.close();
+    writeFileSync(vec, old);
+    await assert.rejects(EdgeShard.load(dir.path), (e: unknown) => {
+      return e instanceof OperationError && e.status === "CORRUPT" && e.message.includes(vec) && /holds 1 vectors/.test(e.message);
+    });
+  });
+
   it("fsync_on_update is validated and persisted in edge_config.json", async () => {
     await assert.rejects(EdgeShard.create(dir.path, { ...config, fsync_on_update: "yes" as unknown as boolean }), /config\.fsync_on_update: expected a boolean, got "yes"/);
     using shard = await EdgeShard.create(dir.path, { ...config, fsync_on_update: true });

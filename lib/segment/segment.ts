@@ -113,6 +113,7 @@ export class Segment {
       }
       const tracker = IdTracker.open(join(dir, "id_tracker.log"), options);
       const payloads = PayloadStorage.open(join(dir, "payload.log"), options);
+      checkVectorsCovered(dir, state, opened, tracker);
       return new Segment(native, dir, state, opened, tracker, payloads);
     } catch (error) {
       for (const storage of opened) storage?.close();
@@ -291,6 +292,26 @@ export class Segment {
   #clearPresent(offset: number): void {
     const byte = offset >> 3;
     for (const bits of this.#present) if (bits !== undefined && byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+  }
+}
+
+/**
+ * Every vector the id tracker says a point has must lie inside its vector file. The kernel asserts this
+ * (reading past a file is a bug in the caller), so a damaged shard is caught here, as CORRUPT, instead.
+ */
+function checkVectorsCovered(dir: string, state: SegmentState, storages: VectorStorage[], tracker: IdTracker): void {
+  const counts = Object.values(state.vectors).map((v) => ({ v, count: storages[v.slot].count }));
+  for (const [key, offset] of tracker.entries()) {
+    const mask = tracker.vectorMaskAt(offset);
+    for (const { v, count } of counts) {
+      if ((mask & (1 << v.slot)) !== 0 && offset >= count) {
+        throw new OperationError(
+          `Cannot open segment ${dir}: point ${key} has its vector in slot ${v.slot} at offset ${offset}, ` +
+            `but ${vectorPath(dir, v.slot)} holds ${count} vectors`,
+          { status: "CORRUPT" },
+        );
+      }
+    }
   }
 }
 
