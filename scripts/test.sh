@@ -40,14 +40,11 @@ zig_failed=$(echo "$zig_line" | sed -nE 's#.*; ([0-9]+) failed.*#\1#p')
 record zig "${zig_passed:-0}" "${zig_failed:-0}" $code
 
 echo "== deno"
-node_modules/.bin/deno test --allow-all tests/ > "$logs/deno.log" 2>&1
+node_modules/.bin/deno test --allow-all --reporter=junit --junit-path="$logs/deno.xml" tests/ > "$logs/deno.log" 2>&1
 code=$?
 sed 's/\x1b\[[0-9;]*m//g' "$logs/deno.log" | grep -E "passed|failed" | tail -n 1
-# Every test sits in a describe() block, so Deno's "steps" are the tests:
-# "ok | 4 passed (57 steps) | 0 failed" or "FAILED | 3 passed (50 steps) | 1 failed (2 steps)"
-deno_line=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/deno.log" | grep -E "^(ok|FAILED) \|" | tail -n 1)
-deno_passed=$(echo "$deno_line" | sed -nE 's#.*\| [0-9]+ passed \(([0-9]+) steps?\).*#\1#p')
-deno_failed=$(echo "$deno_line" | sed -nE 's#.*\| [0-9]+ failed \(([0-9]+) steps?\).*#\1#p')
+# Deno's summary counts describe() blocks as tests; its JUnit report names them, so count the leaves.
+read -r deno_passed deno_failed deno_skipped < <(python3 scripts/_count_junit.py "$logs/deno.xml" 2>/dev/null || echo "0 0 0")
 record deno "${deno_passed:-0}" "${deno_failed:-0}" $code
 
 echo "== bun"

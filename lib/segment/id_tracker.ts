@@ -15,6 +15,7 @@
 import { OperationError } from "../errors.ts";
 import { type IdKey, isUuidKey } from "../shard/point_id.ts";
 import { grown } from "../storage/growable.ts";
+import { OFFSET_LIMIT } from "./payload_storage.ts";
 import { LogKind, RecordLog } from "../storage/record_log.ts";
 
 const ENTRY_BYTES = 1 + 1 + 16 + 8 + 4;
@@ -47,7 +48,7 @@ export class IdTracker {
   }
 
   /** Opens the tracker at `path`, replaying its records. */
-  static open(path: string, options: { readOnly?: boolean } = {}): IdTracker {
+  static open(path: string, options: { readOnly?: boolean; durableBytes?: number } = {}): IdTracker {
     const pending: Uint8Array[] = [];
     const log = RecordLog.open(path, LogKind.idTracker, (record) => pending.push(record.body), options);
     const tracker = new IdTracker(log);
@@ -174,6 +175,9 @@ function decode(body: Uint8Array, path: string): { version: number; entries: Tra
     const key = readKey(view, at + 1, path);
     if (kind === KIND_SET) {
       const offset = Number(view.getBigUint64(at + 18, true));
+      if (offset >= OFFSET_LIMIT) {
+        throw new OperationError(`${path}: tracker entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
+      }
       entries.push({ kind: "set", key, offset, vectorMask: view.getUint32(at + 26, true) });
     } else if (kind === KIND_DELETE) {
       entries.push({ kind: "delete", key });

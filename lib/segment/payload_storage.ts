@@ -17,7 +17,9 @@ import { LogKind, RecordLog } from "../storage/record_log.ts";
 export type Payload = Record<string, unknown>;
 
 const ENTRY_BYTES = 12;
-const decoder = new TextDecoder();
+/** Offsets of a segment stay below 2^32: a larger one in a record is damage (and would exhaust memory). */
+export const OFFSET_LIMIT = 2 ** 32;
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The payloads of one segment. */
 export class PayloadStorage {
@@ -35,7 +37,7 @@ export class PayloadStorage {
   }
 
   /** Opens the payload storage at `path` and rebuilds its index. */
-  static open(path: string, options: { readOnly?: boolean } = {}): PayloadStorage {
+  static open(path: string, options: { readOnly?: boolean; durableBytes?: number } = {}): PayloadStorage {
     const records: { position: number; body: Uint8Array }[] = [];
     const log = RecordLog.open(path, LogKind.payload, (record) => records.push(record), options);
     const storage = new PayloadStorage(log);
@@ -67,7 +69,14 @@ export class PayloadStorage {
     const length = offset < this.#length.length ? this.#length[offset] : 0;
     if (length === 0) return {};
     const bytes = this.#log.read(this.#position[offset], length);
-    return JSON.parse(decoder.decode(bytes));
+    try {
+      return JSON.parse(decoder.decode(bytes));
+    } catch (error) {
+      throw new OperationError(`${this.#log.path}: the payload of offset ${offset} is not JSON: ${(error as Error).message}`, {
+        status: "CORRUPT",
+        cause: error,
+      });
+    }
   }
 
   /** Bytes used on disk. */
@@ -96,6 +105,9 @@ export class PayloadStorage {
     }
     for (let i = 0; i < count; i++) {
       const offset = Number(view.getBigUint64(4 + i * ENTRY_BYTES, true));
+      if (offset >= OFFSET_LIMIT) {
+        throw new OperationError(`${path}: payload entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
+      }
       const length = view.getUint32(4 + i * ENTRY_BYTES + 8, true);
       if (text + length > body.length) {
         throw new OperationError(`${path}: payload entry ${i} runs past the end of its record`, { status: "CORRUPT" });

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync, truncateSync } from "node:fs";
 import { basename, join } from "node:path";
 import { OperationError } from "../errors.ts";
 import type { NativeLibrary } from "../ffi/loader.ts";
@@ -22,6 +22,7 @@ import { type Datatype, type Distance, type ExactSearchResult, VectorStorage } f
 import type { IdKey } from "../shard/point_id.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
 import { grown } from "../storage/growable.ts";
+import { resolveVectorParams } from "../shard/config.ts";
 import { IdTracker, type TrackerEntry } from "./id_tracker.ts";
 import { type Payload, PayloadStorage } from "./payload_storage.ts";
 
@@ -50,6 +51,20 @@ interface SegmentState {
   vectors: Record<string, SegmentVector>;
   /** The slot the next created vector gets: slots are never reused, so old vector masks stay meaningful. */
   next_slot: number;
+  /** What the last flush made durable: a writer that opens the segment discards what came after. */
+  flushed?: Checkpoint;
+}
+
+/**
+ * The durable state of a segment at its last flush. Log records after these sizes may have been written
+ * back to disk in any order before a power cut (a commit without its payload, say), so a writer cuts the
+ * logs back to here on open and the shard replays the write-ahead log, which holds every later operation.
+ */
+interface Checkpoint {
+  /** The op number of the last operation applied before the flush. */
+  version: number;
+  id_tracker_bytes: number;
+  payload_bytes: number;
 }
 
 /** Slots are bits of a u32 vector mask. */
@@ -106,17 +121,23 @@ export class Segment {
   /** Opens an existing segment directory. */
   static open(native: NativeLibrary, dir: string, options: { readOnly?: boolean } = {}): Segment {
     const state = readState(dir);
+    if (!options.readOnly && state.flushed !== undefined) rollBack(dir, state.flushed);
     const opened: VectorStorage[] = [];
+    let tracker: IdTracker | undefined;
+    let payloads: PayloadStorage | undefined;
     try {
       for (const v of Object.values(state.vectors)) {
         opened[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, ...options });
       }
-      const tracker = IdTracker.open(join(dir, "id_tracker.log"), options);
-      const payloads = PayloadStorage.open(join(dir, "payload.log"), options);
+      const flushed = options.readOnly ? undefined : state.flushed;
+      tracker = IdTracker.open(join(dir, "id_tracker.log"), { ...options, durableBytes: flushed?.id_tracker_bytes });
+      payloads = PayloadStorage.open(join(dir, "payload.log"), { ...options, durableBytes: flushed?.payload_bytes });
       checkVectorsCovered(dir, state, opened, tracker);
       return new Segment(native, dir, state, opened, tracker, payloads);
     } catch (error) {
       for (const storage of opened) storage?.close();
+      tracker?.close();
+      payloads?.close();
       throw error;
     }
   }
@@ -170,7 +191,7 @@ export class Segment {
 
   /** The highest op number this segment has applied (-1 when none). */
   get version(): number {
-    return this.#tracker.maxVersion;
+    return Math.max(this.#tracker.maxVersion, this.#state.flushed?.version ?? -1);
   }
 
   /** Writes `points` as one update with op number `version`; later points win over earlier equal ids. */
@@ -240,10 +261,17 @@ export class Segment {
   }
 
   /** Makes everything written survive power loss. */
-  flush(): void {
+  /**
+   * Makes everything written survive power loss, and records it as the checkpoint that `version` (the
+   * last op applied) reached.
+   */
+  flush(version: number): void {
     for (const storage of this.#storages) storage?.flush();
     this.#payloads.sync();
     this.#tracker.sync();
+    const flushed = { version, id_tracker_bytes: this.#tracker.sizeBytes, payload_bytes: this.#payloads.sizeBytes };
+    this.#state = { ...this.#state, flushed };
+    writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
   }
 
   /** Closes every file. Idempotent. */
@@ -292,6 +320,23 @@ export class Segment {
   #clearPresent(offset: number): void {
     const byte = offset >> 3;
     for (const bits of this.#present) if (bits !== undefined && byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+  }
+}
+
+/** Cuts the logs back to the checkpoint (see {@linkcode Checkpoint}); a log shorter than it lost data. */
+function rollBack(dir: string, flushed: Checkpoint): void {
+  const logs: [string, number][] = [["id_tracker.log", flushed.id_tracker_bytes], ["payload.log", flushed.payload_bytes]];
+  for (const [name, bytes] of logs) {
+    const path = join(dir, name);
+    // A missing log, or a directory in its place, is reported when the log is opened.
+    if (!existsSync(path) || !statSync(path).isFile()) continue;
+    const size = statSync(path).size;
+    if (size < bytes) {
+      throw new OperationError(`Cannot open segment ${dir}: ${path} has ${size} bytes, fewer than the ${bytes} flushed`, {
+        status: "CORRUPT",
+      });
+    }
+    if (size > bytes) truncateSync(path, bytes);
   }
 }
 
@@ -358,6 +403,18 @@ function readState(dir: string): SegmentState {
         `expected ${SEGMENT_FORMAT_VERSION} with a vectors map and next_slot`,
       { status: "CORRUPT" },
     );
+  }
+  for (const [name, v] of Object.entries(state.vectors as Record<string, unknown>)) {
+    const entry = v as Partial<SegmentVector> | null;
+    const slotOk = Number.isInteger(entry?.slot) && entry!.slot! >= 0 && entry!.slot! < Math.min(state.next_slot!, SLOTS_MAX);
+    try {
+      if (!slotOk) throw new Error(`slot ${JSON.stringify(entry?.slot)} is not below next_slot ${state.next_slot}`);
+      resolveVectorParams(name, entry);
+    } catch (error) {
+      throw new OperationError(`Cannot open segment ${dir}: segment.json's vector ${JSON.stringify(name)}: ${(error as Error).message}`, {
+        status: "CORRUPT",
+      });
+    }
   }
   return state as SegmentState;
 }

@@ -186,11 +186,11 @@ export class EdgeShard {
       return new EdgeShard(path, persisted, Segment.open(native, segmentDirs[0], { readOnly: true }), undefined, lock);
     }
     const segment = Segment.open(native, segmentDirs[0]);
-    const pending: [number, Operation][] = [];
+    const pending: [number, Operation, string][] = [];
     let wal: Wal;
     try {
-      wal = Wal.open(join(path, WAL_DIR), segment.version + 1, (op, operation) => {
-        if (op > segment.version) pending.push([op, operation]);
+      wal = Wal.open(join(path, WAL_DIR), segment.version + 1, (op, operation, file) => {
+        if (op > segment.version) pending.push([op, operation, file]);
       });
     } catch (error) {
       segment.close();
@@ -199,7 +199,11 @@ export class EdgeShard {
     const shard = new EdgeShard(path, persisted, segment, wal, lock);
     try {
       // Replay what the segments had not persisted, in order; each op is applied as it was the first time.
-      for (const [op, operation] of pending) shard.#apply(segment, operation, op);
+      for (const [op, operation, file] of pending) {
+        checkReplayable(segment, operation, op, file);
+        shard.#apply(segment, operation, op);
+      }
+      checkSameVectors(path, persisted, segment);
     } catch (error) {
       segment.close();
       wal.close();
@@ -380,7 +384,7 @@ export class EdgeShard {
     if (this.#wal === undefined) return void this.#live();
     const { segment, wal } = this.#writable();
     try {
-      segment.flush();
+      segment.flush(this.#nextOp - 1);
       syncDirectory(segment.dir);
       // Every record is now held durably by the segments.
       wal.truncate(this.#nextOp);
@@ -570,6 +574,42 @@ export class EdgeShard {
 }
 
 /**
+ * A WAL record passed its checksum, so a bad one was written by a bug or by hand: check what applying it
+ * assumes (the ids exist, the vectors are known and of the right size) and call it CORRUPT otherwise.
+ */
+function checkReplayable(segment: Segment, op: Operation, version: number, walFile: string): void {
+  const bad = (what: string) => new OperationError(`${walFile}: op ${version} cannot be replayed: ${what}`, { status: "CORRUPT" });
+  if (op.kind === "upsert" || op.kind === "update_vectors") {
+    for (const point of op.points) {
+      for (const [name, vector] of Object.entries(point.vectors)) {
+        const target = segment.vectors[name];
+        if (target === undefined) throw bad(`vector ${JSON.stringify(name)} does not exist`);
+        if (vector.length !== target.size) throw bad(`vector ${JSON.stringify(name)} has ${vector.length} values, not ${target.size}`);
+      }
+    }
+  }
+  if (op.kind === "delete_vectors" && op.names.some((name) => !(name in segment.vectors))) throw bad("it names an unknown vector");
+  try {
+    checkTargets(segment, op);
+  } catch (error) {
+    throw bad((error as Error).message);
+  }
+}
+
+/** After replay, the persisted configuration and the segment must describe the same vectors. */
+function checkSameVectors(path: string, config: ResolvedConfig, segment: Segment): void {
+  const fromSegment = Object.entries(segment.vectors).map(([name, v]) => `${name}:${v.size}:${v.distance}:${v.datatype}`).sort();
+  const fromConfig = Object.entries(config.vectors).map(([name, v]) => `${name}:${v.size}:${v.distance}:${v.datatype}`).sort();
+  if (fromSegment.join() !== fromConfig.join()) {
+    throw new OperationError(
+      `Cannot load ${path}: ${join(path, CONFIG_FILE)} describes the vectors [${fromConfig.join(", ")}] but segment ` +
+        `${segment.dir} holds [${fromSegment.join(", ")}]`,
+      { status: "CORRUPT" },
+    );
+  }
+}
+
+/**
  * Payload and vector operations need their points to exist: as in Qdrant, an id that does not fails the
  * operation, and here it fails before anything (the WAL record included) is written.
  */
@@ -692,6 +732,9 @@ function readPersistedConfig(path: string): ResolvedConfig | undefined {
 function listSegments(path: string): string[] {
   const dir = join(path, SEGMENTS_DIR);
   if (!existsSync(dir)) return [];
+  if (!statSync(dir).isDirectory()) {
+    throw new OperationError(`Cannot load ${path}: ${dir} is not a directory`, { status: "IO" });
+  }
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
     .map((entry) => join(dir, entry.name))

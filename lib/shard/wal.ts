@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { syncDirectory } from "../storage/atomic_file.ts";
@@ -23,7 +23,8 @@ import type { Operation } from "./operations.ts";
 
 const FILE = /^(\d{20})\.wal$/;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// Fatal: text that is not UTF-8 is damage, not something to patch with replacement characters.
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** An open write-ahead log. */
 export class Wal {
@@ -43,7 +44,10 @@ export class Wal {
    * Opens (or creates) the log in `dir` and calls `onRecord` for every record, oldest first. `firstOp` names
    * the file of a new log. A torn tail of the newest file is cut; damage anywhere else is an error.
    */
-  static open(dir: string, firstOp: number, onRecord: (op: number, operation: Operation) => void): Wal {
+  static open(dir: string, firstOp: number, onRecord: (op: number, operation: Operation, file: string) => void): Wal {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) {
+      throw new OperationError(`Cannot open the write-ahead log: ${dir} is not a directory`, { status: "IO" });
+    }
     mkdirSync(dir, { recursive: true });
     const files = readdirSync(dir).filter((name) => FILE.test(name)).sort();
     if (files.length === 0) {
@@ -55,15 +59,22 @@ export class Wal {
     let active: RecordLog | undefined;
     for (const [i, name] of files.entries()) {
       const path = join(dir, name);
+      const newest = i === files.length - 1;
+      // Only the newest file can end in a torn write: older ones were complete when a newer one began.
       const log = RecordLog.open(path, LogKind.wal, (record) => {
         const { op, operation } = decode(record.body, path);
         if (op <= lastOp) {
           throw new OperationError(`${path}: op ${op} follows op ${lastOp}; op numbers must rise`, { status: "CORRUPT" });
         }
+        if (lastOp >= 0 && op !== lastOp + 1) {
+          throw new OperationError(`${path}: op ${op} follows op ${lastOp}; the ops between are missing`, {
+            status: "CORRUPT",
+          });
+        }
         lastOp = op;
-        onRecord(op, operation);
-      });
-      if (i === files.length - 1) active = log;
+        onRecord(op, operation, path);
+      }, { durableBytes: newest ? undefined : Infinity });
+      if (newest) active = log;
       else log.close();
     }
     return new Wal(dir, active!, files.slice(0, -1).map((name) => join(dir, name)), lastOp);
@@ -170,17 +181,52 @@ function decode(body: Uint8Array, path: string): { op: number; operation: Operat
   }
   // Copy the f32 values out: the body's buffer need not be 4-byte aligned.
   const blob = new Float32Array(body.slice(blobAt).buffer);
-  const operation = JSON.parse(decoder.decode(body.subarray(12, 12 + jsonLength))) as Operation;
+  const op = Number(view.getBigUint64(0, true));
+  const bad = (what: string): never => {
+    throw new OperationError(`${path}: the WAL record of op ${op} ${what}`, { status: "CORRUPT" });
+  };
+  let operation: Operation;
+  try {
+    operation = JSON.parse(decoder.decode(body.subarray(12, 12 + jsonLength)));
+  } catch (error) {
+    return bad(`is not JSON text: ${(error as Error).message}`);
+  }
+  checkShape(operation, bad);
   if (operation.kind === "upsert" || operation.kind === "update_vectors") {
     for (const point of operation.points) {
       const named: Record<string, Float32Array> = {};
-      for (const [name, [start, length]] of Object.entries(point.vectors as unknown as VectorRanges)) {
+      for (const [name, range] of Object.entries(point.vectors as unknown as VectorRanges)) {
+        const [start, length] = Array.isArray(range) ? range : [-1, -1];
+        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 1 || start + length > blob.length) {
+          bad(`holds vector ${JSON.stringify(name)} at ${JSON.stringify(range)}, outside its ${blob.length} values`);
+        }
         named[name] = blob.slice(start, start + length);
       }
       point.vectors = named;
     }
   }
-  return { op: Number(view.getBigUint64(0, true)), operation };
+  return { op, operation };
+}
+
+const KINDS_WITH_KEYS = ["delete", "set_payload", "overwrite_payload", "delete_payload", "clear_payload", "delete_vectors"];
+
+/** The structure every operation kind must have; values are checked again when the op is replayed. */
+function checkShape(operation: unknown, bad: (what: string) => never): asserts operation is Operation {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(operation) || typeof operation.kind !== "string") return bad("is not an operation object");
+  const { kind } = operation;
+  if (KINDS_WITH_KEYS.includes(kind)) {
+    if (!Array.isArray(operation.keys) || operation.keys.some((k) => typeof k !== "string")) bad(`(${kind}) has no list of ids`);
+  } else if (kind === "upsert" || kind === "update_vectors") {
+    const points = operation.points;
+    if (!Array.isArray(points) || points.some((p) => !isObject(p) || typeof p.key !== "string" || !isObject(p.vectors))) {
+      bad(`(${kind}) has no list of points`);
+    }
+  } else if (kind === "create_vector" || kind === "delete_vector") {
+    if (typeof operation.name !== "string") bad(`(${kind}) names no vector`);
+  } else {
+    bad(`has the unknown kind ${JSON.stringify(kind)}`);
+  }
 }
 
 function align4(n: number): number {

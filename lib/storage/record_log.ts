@@ -66,7 +66,14 @@ export class RecordLog {
     path: string,
     kind: number,
     onRecord: (record: ScannedRecord) => void,
-    options: { readOnly?: boolean } = {},
+    options: {
+      readOnly?: boolean;
+      /**
+       * Bytes known to be durable (fsynced): a bad record inside them cannot be a torn write, so it is
+       * damage. Infinity for a file that was complete when it was closed.
+       */
+      durableBytes?: number;
+    } = {},
   ): RecordLog {
     if (!existsSync(path)) {
       throw new OperationError(`Cannot open ${path}: the file is missing`, { status: "NOT_FOUND" });
@@ -76,7 +83,7 @@ export class RecordLog {
     try {
       const fileSize = fstatSync(fd).size;
       checkHeader(fd, path, kind, fileSize);
-      const end = scan(fd, path, fileSize, onRecord);
+      const end = scan(fd, path, fileSize, options.durableBytes ?? LOG_HEADER_BYTES, onRecord);
       if (end < fileSize && !readOnly) ftruncateSync(fd, end);
       return new RecordLog(path, fd, end, readOnly);
     } catch (error) {
@@ -193,32 +200,42 @@ function checkHeader(fd: number, path: string, kind: number, fileSize: number): 
   }
 }
 
-function scan(fd: number, path: string, fileSize: number, onRecord: (r: ScannedRecord) => void): number {
+function scan(
+  fd: number,
+  path: string,
+  fileSize: number,
+  durableBytes: number,
+  onRecord: (r: ScannedRecord) => void,
+): number {
   const frame = new Uint8Array(RECORD_FRAME_BYTES);
   const frameView = new DataView(frame.buffer);
   let at = LOG_HEADER_BYTES;
   // Every pass advances `at` by at least one frame, so the loop is bounded by the file size.
   while (at < fileSize) {
-    if (fileSize - at < RECORD_FRAME_BYTES) return at; // torn frame at the tail
+    if (fileSize - at < RECORD_FRAME_BYTES) return tornOrDamaged(path, at, fileSize, fileSize, durableBytes);
     readSync(fd, frame, 0, RECORD_FRAME_BYTES, at);
     const length = frameView.getUint32(0, true);
     const crc = frameView.getUint32(4, true);
     const bodyEnd = at + RECORD_FRAME_BYTES + length;
-    if (length > RECORD_BODY_BYTES_MAX || bodyEnd > fileSize) return tornOrDamaged(path, at, bodyEnd, fileSize);
+    if (length > RECORD_BODY_BYTES_MAX) return damaged(path, at, `declares ${length} bytes, more than any record has`);
+    if (bodyEnd > fileSize) return tornOrDamaged(path, at, bodyEnd, fileSize, durableBytes);
     const body = new Uint8Array(length);
     readSync(fd, body, 0, length, at + RECORD_FRAME_BYTES);
-    if (crc32c(body) !== crc) return tornOrDamaged(path, at, bodyEnd, fileSize);
+    if (crc32c(body) !== crc) return tornOrDamaged(path, at, bodyEnd, fileSize, durableBytes);
     onRecord({ position: at + RECORD_FRAME_BYTES, body });
     at = bodyEnd;
   }
   return at;
 }
 
-function tornOrDamaged(path: string, at: number, bodyEnd: number, fileSize: number): number {
-  // A record that reaches the end of the file is the last write, interrupted: a torn tail.
-  if (bodyEnd >= fileSize) return at;
-  throw new OperationError(
-    `${path} is damaged at byte ${at}: the record there fails its checksum and ${fileSize - bodyEnd} bytes follow it`,
-    { status: "CORRUPT" },
-  );
+function tornOrDamaged(path: string, at: number, bodyEnd: number, fileSize: number, durableBytes: number): number {
+  // The last write, interrupted, leaves a record that reaches the end of the file: a torn tail. Within the
+  // bytes known to be durable, or with data after it, a bad record is damage.
+  if (bodyEnd >= fileSize && at >= durableBytes) return at;
+  const after = fileSize - bodyEnd;
+  return damaged(path, at, after > 0 ? `fails its checksum and ${after} bytes follow it` : "fails its checksum within data already made durable");
+}
+
+function damaged(path: string, at: number, what: string): never {
+  throw new OperationError(`${path} is damaged at byte ${at}: the record there ${what}`, { status: "CORRUPT" });
 }
