@@ -7,7 +7,7 @@
  */
 
 /** The native ABI version this TypeScript layer speaks; the loader refuses any other. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** The FFI value types used by {@linkcode SYMBOLS}. */
 export type FfiType = "void" | "i32" | "u32" | "u64" | "f32" | "buffer";
@@ -26,6 +26,7 @@ export const SYMBOLS = {
   edge_noop: { parameters: [], result: "i32" },
   edge_last_error: { parameters: ["buffer", "u64"], result: "u64" },
   edge_distance: { parameters: ["u32", "u32", "buffer", "buffer", "u32"], result: "f32" },
+  edge_crc32c: { parameters: ["u32", "buffer", "u64"], result: "u32" },
   edge_storage_open: { parameters: ["buffer", "u64", "u32", "u32", "u32", "buffer"], result: "i32" },
   edge_storage_close: { parameters: ["u64"], result: "i32" },
   edge_storage_count: { parameters: ["u64", "buffer"], result: "i32" },

@@ -16,11 +16,12 @@ const storage_module = @import("storage/storage.zig");
 const os = @import("storage/os.zig");
 const lock_module = @import("storage/lock.zig");
 const flat = @import("flat/search.zig");
+const crc32c = @import("checksum/crc32c.zig");
 
 const Storage = storage_module.Storage;
 const Lock = lock_module.Lock;
 
-pub const abi_version: u32 = 2;
+pub const abi_version: u32 = 3;
 
 /// Pinned status codes.
 pub const Status = enum(i32) {
@@ -205,6 +206,12 @@ export fn edge_storage_flush(handle: u64) i32 {
     return @intFromEnum(Status.ok);
 }
 
+export fn edge_crc32c(crc: u32, data: ?[*]const u8, len: usize) u32 {
+    // Deno may pass an empty buffer as NULL.
+    if (len == 0) return crc;
+    return crc32c.update(crc, data.?[0..len]);
+}
+
 export fn edge_storage_read_baseline(handle: u64, out_checksum: ?*u64) i32 {
     const slot = storages.acquire(handle, .shared) orelse return failBadHandle(handle);
     defer slot.unlock(.shared);
@@ -314,5 +321,6 @@ test {
     _ = @import("storage/storage.zig");
     _ = @import("storage/lock.zig");
     _ = @import("flat/search.zig");
+    _ = @import("checksum/crc32c.zig");
     _ = @import("exports_test.zig");
 }

@@ -9,6 +9,7 @@ extern fn edge_abi_version() u32;
 extern fn edge_build_variant() u32;
 extern fn edge_cpu_features() u32;
 extern fn edge_noop() i32;
+extern fn edge_crc32c(crc: u32, data: ?[*]const u8, len: usize) u32;
 extern fn edge_last_error(buffer: ?[*]u8, capacity: usize) usize;
 extern fn edge_distance(metric: u32, datatype: u32, a: ?*const anyopaque, b: ?*const anyopaque, dim: u32) f32;
 extern fn edge_storage_open(path: ?[*]const u8, path_len: usize, dim: u32, datatype: u32, flags: u32, out_handle: ?*u64) i32;
@@ -67,7 +68,7 @@ fn open(path: []const u8, dim: u32, datatype: u32, flags: u32, handle: *u64) i32
 }
 
 test "version, variant, CPU features and noop" {
-    try testing.expectEqual(@as(u32, 2), edge_abi_version());
+    try testing.expectEqual(@as(u32, 3), edge_abi_version());
     try testing.expectEqual(@intFromEnum(cpu.build_variant), edge_build_variant());
     const features: cpu.Features = @bitCast(edge_cpu_features());
     try testing.expectEqual(cpu.probe(), features);
@@ -312,4 +313,11 @@ test "stale, zero, unknown and vector file handles are BAD_HANDLE to edge_lock_c
     var count: u64 = 0;
     try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_count(lock, &count));
     try testing.expectEqual(@as(i32, BAD_HANDLE), edge_storage_close(lock));
+}
+
+test "edge_crc32c continues a checksum and takes NULL for an empty buffer" {
+    const text = "123456789";
+    try testing.expectEqual(@as(u32, 0xE3069283), edge_crc32c(0, text.ptr, text.len));
+    try testing.expectEqual(@as(u32, 0xE3069283), edge_crc32c(edge_crc32c(0, text.ptr, 4), text.ptr + 4, 5));
+    try testing.expectEqual(@as(u32, 7), edge_crc32c(7, null, 0));
 }
