@@ -174,7 +174,8 @@ function decode(body: Uint8Array, path: string): { version: number; entries: Tra
     const kind = view.getUint8(at);
     const key = readKey(view, at + 1, path);
     if (kind === KIND_SET) {
-      const offset = Number(view.getBigUint64(at + 18, true));
+      // Offsets stay below 2^32 (OFFSET_LIMIT), so two u32 reads avoid a BigInt per entry.
+      const offset = view.getUint32(at + 22, true) === 0 ? view.getUint32(at + 18, true) : OFFSET_LIMIT;
       if (offset >= OFFSET_LIMIT) {
         throw new OperationError(`${path}: tracker entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
       }
@@ -201,7 +202,12 @@ function writeKey(view: DataView, at: number, key: IdKey): void {
 
 function readKey(view: DataView, at: number, path: string): IdKey {
   const kind = view.getUint8(at);
-  if (kind === 0) return view.getBigUint64(at + 1, true).toString();
+  if (kind === 0) {
+    // Most ids fit in 53 bits: build their decimal text without a BigInt, which costs more than the rest.
+    const high = view.getUint32(at + 5, true);
+    if (high < 0x200000) return String(high * 4294967296 + view.getUint32(at + 1, true));
+    return view.getBigUint64(at + 1, true).toString();
+  }
   if (kind !== 1) throw new OperationError(`${path}: unknown id kind ${kind}`, { status: "CORRUPT" });
   let hex = "";
   for (let i = 0; i < 16; i++) hex += view.getUint8(at + 1 + i).toString(16).padStart(2, "0");
