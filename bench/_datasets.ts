@@ -21,7 +21,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   readSync,
   renameSync,
   rmSync,
@@ -313,19 +312,6 @@ export function directoryBytes(path: string): { apparent: number; allocated: num
   return { apparent, allocated, files };
 }
 
-/** Resident memory of this process from `/proc/self/status` (bytes; empty off Linux). */
-export function procMemory(): Record<string, number> {
-  const out: Record<string, number> = {};
-  try {
-    for (const line of readFileSync("/proc/self/status", "utf8").split("\n")) {
-      const match = line.match(/^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem):\s+(\d+) kB/);
-      if (match) out[match[1]] = Number(match[2]) * 1024;
-    }
-  } catch {
-    // Not Linux.
-  }
-  return out;
-}
 
 /** Median of a non-empty list. */
 export function median(values: readonly number[]): number {

@@ -36,7 +36,7 @@ function oracle(request: unknown): { results: OracleHit[][]; retrieve: OracleHit
   return JSON.parse(run.stdout);
 }
 
-function scenario(distance: Distance, datatype: Datatype, seed: number) {
+function scenario(datatype: Datatype, seed: number) {
   const random = rng(seed);
   const value = () => (datatype === "uint8" ? Math.floor(random() * 256) : random() * 2 - 1);
   const uuid = () => Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");
@@ -124,7 +124,7 @@ const CASES: [Distance, Datatype][] = [
 describe("differential: @x/edge against real Qdrant Edge", () => {
   for (const [distance, datatype] of CASES) {
     it(`agrees on exact top-10 for ${POINTS} random points, ${distance} ${datatype}`, async () => {
-      const { points, queries } = scenario(distance, datatype, distance.length * 7 + datatype.length);
+      const { points, queries } = scenario(datatype, distance.length * 7 + datatype.length);
       const config = { vectors: { "": { size: DIM, distance, datatype } } };
       const retrieveIds = [points[5].id, 999_999, points[4].id, points[1].id];
       const expected = oracle({

@@ -17,6 +17,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { procMemory } from "../_memory.ts";
 
 const DIM = 384;
 const request = JSON.parse(process.argv.at(-1)!) as Record<string, unknown>;
@@ -182,15 +183,3 @@ function readRow(path: string, index: number): Float32Array {
   return out;
 }
 
-function procMemory(): Record<string, number> {
-  const out: Record<string, number> = {};
-  try {
-    for (const line of readFileSync("/proc/self/status", "utf8").split("\n")) {
-      const match = line.match(/^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem):\s+(\d+) kB/);
-      if (match) out[match[1]] = Number(match[2]) * 1024;
-    }
-  } catch {
-    // Not Linux.
-  }
-  return out;
-}
