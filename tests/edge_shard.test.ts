@@ -259,6 +259,7 @@ describe("bad input is rejected whole, with a message naming what was wrong", ()
     ["a wrong dimension", { id: 42, vector: [1, 2, 3] }, /point 42: vector "" has 3 dimensions, the shard expects 4/],
     ["NaN", { id: 42, vector: [1, NaN, 3, 4] }, /point 42: vector "" has NaN at index 1; expected a finite number/],
     ["Infinity", { id: 42, vector: [1, 2, 3, -Infinity] }, /point 42: vector "" has -Infinity at index 3/],
+    ["a value beyond the f32 range", { id: 42, vector: [1, 1e39, 3, 4] }, /point 42: vector "" has 1e\+39 at index 1; expected a finite number within the 32-bit float range/],
     ["an unknown vector name", { id: 42, vector: { image: [1, 2, 3, 4] } }, /point 42: vector "image" does not exist; the shard has ""/],
     ["a negative id", { id: -1, vector: [1, 2, 3, 4] }, /points\[1\]: point id must be an unsigned integer or a UUID, got -1/],
     ["a fractional id", { id: 1.5, vector: [1, 2, 3, 4] }, /got 1\.5/],

@@ -30,10 +30,14 @@ export function prepareVector(value: unknown, target: SegmentVector, context: st
   let squares = 0;
   for (let i = 0; i < value.length; i++) {
     const x = value[i];
-    if (typeof x !== "number" || !Number.isFinite(x)) {
-      throw new InvalidArgumentError(`${context} has ${describe(x)} at index ${i}; expected a finite number`);
-    }
     out[i] = x;
+    // Checked after the f32 conversion, so that a value beyond the f32 range (stored as an infinity) is
+    // refused along with NaN and the infinities.
+    if (typeof x !== "number" || !Number.isFinite(out[i])) {
+      throw new InvalidArgumentError(
+        `${context} has ${describe(x)} at index ${i}; expected a finite number within the 32-bit float range`,
+      );
+    }
     squares += out[i] * out[i];
   }
   if (target.distance === "Cosine" && target.datatype !== "uint8") normalise(out, squares);
