@@ -127,7 +127,7 @@ async function profile(): Promise<Record<string, unknown>> {
   const tracker = IdTracker.open(join(segmentDir, "id_tracker.log"), readOnly);
   time("presence_bitset_replica", () => {
     let bits = new Uint8Array(128);
-    for (const [, offset] of tracker.entries()) {
+    for (const offset of tracker.liveOffsets()) {
       if ((tracker.vectorMaskAt(offset) & 1) === 0) continue;
       bits = grown(bits, (offset >> 3) + 1);
       bits[offset >> 3] |= 1 << (offset & 7);

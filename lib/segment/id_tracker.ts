@@ -31,8 +31,17 @@ export type TrackerEntry =
 /** The id tracker of one segment. */
 export class IdTracker {
   readonly #log: RecordLog;
-  readonly #offsetOf = new Map<IdKey, number>();
-  #keyAt: (IdKey | undefined)[] = [];
+  /**
+   * Integer ids below 2^53 are kept as numbers, the rest (UUIDs, larger integers) as their key text:
+   * on a 1M-point open, a Map of numbers is three times faster to fill than one of decimal strings.
+   */
+  readonly #byNumber = new Map<number, number>();
+  readonly #byText = new Map<IdKey, number>();
+  /** Per offset: 1 while a live point is there. */
+  #liveAt = new Uint8Array(1024);
+  /** Per offset: the id when it is a number; the key text otherwise lives in #textAt. */
+  #numberAt = new Float64Array(1024);
+  readonly #textAt = new Map<number, IdKey>();
   #versionAt = new Float64Array(1024);
   #maskAt = new Uint32Array(1024);
   #nextOffset = 0;
@@ -52,7 +61,12 @@ export class IdTracker {
     const pending: Uint8Array[] = [];
     const log = RecordLog.open(path, LogKind.idTracker, (record) => pending.push(record.body), options);
     const tracker = new IdTracker(log);
-    for (const body of pending) tracker.#apply(decode(body, path));
+    try {
+      for (const body of pending) tracker.#replay(body, path);
+    } catch (error) {
+      log.close();
+      throw error;
+    }
     return tracker;
   }
 
@@ -60,17 +74,24 @@ export class IdTracker {
   commit(version: number, entries: readonly TrackerEntry[]): void {
     if (entries.length === 0) return;
     this.#log.append([encode(version, entries)]);
-    this.#apply({ version, entries });
+    for (const entry of entries) {
+      const id = numberOf(entry.key);
+      if (entry.kind === "set") this.#set(id, entry.key, entry.offset, version, entry.vectorMask);
+      else this.#remove(id, entry.key);
+    }
+    this.#maxVersion = Math.max(this.#maxVersion, version);
   }
 
   /** Offset of the point with this key, if it is live. */
   offsetOf(key: IdKey): number | undefined {
-    return this.#offsetOf.get(key);
+    const id = numberOf(key);
+    return id === undefined ? this.#byText.get(key) : this.#byNumber.get(id);
   }
 
   /** Key of the live point at `offset`, if any. */
   keyAt(offset: number): IdKey | undefined {
-    return this.#keyAt[offset];
+    if (this.#liveAt[offset] !== 1) return undefined;
+    return this.#textAt.get(offset) ?? String(this.#numberAt[offset]);
   }
 
   /** Version (op number) of the point at `offset`. */
@@ -85,7 +106,7 @@ export class IdTracker {
 
   /** Number of live points. */
   get size(): number {
-    return this.#offsetOf.size;
+    return this.#byNumber.size + this.#byText.size;
   }
 
   /** The first offset never assigned. */
@@ -98,9 +119,9 @@ export class IdTracker {
     return this.#maxVersion;
   }
 
-  /** Live keys with their offsets, in no particular order. */
-  entries(): IterableIterator<[IdKey, number]> {
-    return this.#offsetOf.entries();
+  /** Offsets of the live points, ascending. */
+  *liveOffsets(): IterableIterator<number> {
+    for (let offset = 0; offset < this.#nextOffset; offset++) if (this.#liveAt[offset] === 1) yield offset;
   }
 
   /** Bytes used on disk. */
@@ -118,28 +139,75 @@ export class IdTracker {
     this.#log.close();
   }
 
-  #apply(batch: { version: number; entries: readonly TrackerEntry[] }): void {
-    for (const entry of batch.entries) {
-      const old = this.#offsetOf.get(entry.key);
-      if (old !== undefined) {
-        this.#keyAt[old] = undefined;
-        this.#offsetOf.delete(entry.key);
-      }
-      if (entry.kind === "set") this.#set(entry.key, entry.offset, batch.version, entry.vectorMask);
+  /** Applies one record read back from the log, without building entry objects (1M entries on a big open). */
+  #replay(body: Uint8Array, path: string): void {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const count = body.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
+    if (count < 0 || body.length !== HEADER_BYTES + count * ENTRY_BYTES) {
+      throw new OperationError(`${path}: a record of ${body.length} bytes does not hold whole tracker entries`, {
+        status: "CORRUPT",
+      });
     }
-    this.#maxVersion = Math.max(this.#maxVersion, batch.version);
+    const version = Number(view.getBigUint64(0, true));
+    for (let i = 0, at = HEADER_BYTES; i < count; i++, at += ENTRY_BYTES) {
+      const kind = view.getUint8(at);
+      const { id, key } = readId(view, at + 1, path);
+      if (kind === KIND_SET) {
+        // Offsets stay below 2^32 (OFFSET_LIMIT), so two u32 reads avoid a BigInt per entry.
+        const offset = view.getUint32(at + 22, true) === 0 ? view.getUint32(at + 18, true) : OFFSET_LIMIT;
+        if (offset >= OFFSET_LIMIT) {
+          throw new OperationError(`${path}: tracker entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
+        }
+        this.#set(id, key, offset, version, view.getUint32(at + 26, true));
+      } else if (kind === KIND_DELETE) {
+        this.#remove(id, key);
+      } else {
+        throw new OperationError(`${path}: unknown tracker entry kind ${kind}`, { status: "CORRUPT" });
+      }
+    }
+    this.#maxVersion = Math.max(this.#maxVersion, version);
   }
 
-  #set(key: IdKey, offset: number, version: number, mask: number): void {
-    this.#versionAt = grown(this.#versionAt, offset + 1);
-    this.#maskAt = grown(this.#maskAt, offset + 1);
-    this.#offsetOf.set(key, offset);
-    this.#keyAt[offset] = key;
+  /** `id` is the number form of the key when it has one (then `key` may be omitted). */
+  #set(id: number | undefined, key: IdKey | undefined, offset: number, version: number, mask: number): void {
+    this.#remove(id, key);
+    if (offset >= this.#liveAt.length) {
+      this.#liveAt = grown(this.#liveAt, offset + 1);
+      this.#numberAt = grown(this.#numberAt, offset + 1);
+      this.#versionAt = grown(this.#versionAt, offset + 1);
+      this.#maskAt = grown(this.#maskAt, offset + 1);
+    }
+    if (id === undefined) {
+      this.#byText.set(key!, offset);
+      this.#textAt.set(offset, key!);
+    } else {
+      this.#byNumber.set(id, offset);
+      this.#numberAt[offset] = id;
+    }
+    this.#liveAt[offset] = 1;
     this.#versionAt[offset] = version;
     this.#maskAt[offset] = mask;
     this.#nextOffset = Math.max(this.#nextOffset, offset + 1);
   }
 
+  #remove(id: number | undefined, key: IdKey | undefined): void {
+    const old = id === undefined ? this.#byText.get(key!) : this.#byNumber.get(id);
+    if (old === undefined) return;
+    this.#liveAt[old] = 0;
+    if (id === undefined) {
+      this.#byText.delete(key!);
+      this.#textAt.delete(old);
+    } else {
+      this.#byNumber.delete(id);
+    }
+  }
+}
+
+/** The number form of an integer key below 2^53; undefined for UUIDs and larger integers. */
+function numberOf(key: IdKey): number | undefined {
+  if (isUuidKey(key)) return undefined;
+  const n = Number(key);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 function encode(version: number, entries: readonly TrackerEntry[]): Uint8Array {
@@ -160,35 +228,6 @@ function encode(version: number, entries: readonly TrackerEntry[]): Uint8Array {
   return body;
 }
 
-function decode(body: Uint8Array, path: string): { version: number; entries: TrackerEntry[] } {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const count = body.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
-  if (count < 0 || body.length !== HEADER_BYTES + count * ENTRY_BYTES) {
-    throw new OperationError(`${path}: a record of ${body.length} bytes does not hold whole tracker entries`, {
-      status: "CORRUPT",
-    });
-  }
-  const version = Number(view.getBigUint64(0, true));
-  const entries: TrackerEntry[] = [];
-  for (let i = 0, at = HEADER_BYTES; i < count; i++, at += ENTRY_BYTES) {
-    const kind = view.getUint8(at);
-    const key = readKey(view, at + 1, path);
-    if (kind === KIND_SET) {
-      // Offsets stay below 2^32 (OFFSET_LIMIT), so two u32 reads avoid a BigInt per entry.
-      const offset = view.getUint32(at + 22, true) === 0 ? view.getUint32(at + 18, true) : OFFSET_LIMIT;
-      if (offset >= OFFSET_LIMIT) {
-        throw new OperationError(`${path}: tracker entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
-      }
-      entries.push({ kind: "set", key, offset, vectorMask: view.getUint32(at + 26, true) });
-    } else if (kind === KIND_DELETE) {
-      entries.push({ kind: "delete", key });
-    } else {
-      throw new OperationError(`${path}: unknown tracker entry kind ${kind}`, { status: "CORRUPT" });
-    }
-  }
-  return { version, entries };
-}
-
 function writeKey(view: DataView, at: number, key: IdKey): void {
   if (isUuidKey(key)) {
     view.setUint8(at, 1);
@@ -200,16 +239,16 @@ function writeKey(view: DataView, at: number, key: IdKey): void {
   }
 }
 
-function readKey(view: DataView, at: number, path: string): IdKey {
+/** Reads an id: its number form when it is an integer below 2^53 (no key text needed), else its key text. */
+function readId(view: DataView, at: number, path: string): { id: number | undefined; key: IdKey | undefined } {
   const kind = view.getUint8(at);
   if (kind === 0) {
-    // Most ids fit in 53 bits: build their decimal text without a BigInt, which costs more than the rest.
     const high = view.getUint32(at + 5, true);
-    if (high < 0x200000) return String(high * 4294967296 + view.getUint32(at + 1, true));
-    return view.getBigUint64(at + 1, true).toString();
+    if (high < 0x200000) return { id: high * 4294967296 + view.getUint32(at + 1, true), key: undefined };
+    return { id: undefined, key: view.getBigUint64(at + 1, true).toString() };
   }
   if (kind !== 1) throw new OperationError(`${path}: unknown id kind ${kind}`, { status: "CORRUPT" });
   let hex = "";
   for (let i = 0; i < 16; i++) hex += view.getUint8(at + 1 + i).toString(16).padStart(2, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return { id: undefined, key: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` };
 }

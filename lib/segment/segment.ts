@@ -97,7 +97,7 @@ export class Segment {
     this.#tracker = tracker;
     this.#payloads = payloads;
     for (const v of Object.values(state.vectors)) this.#present[v.slot] = new Uint8Array(128);
-    for (const [, offset] of tracker.entries()) this.#markPresent(offset, tracker.vectorMaskAt(offset));
+    for (const offset of tracker.liveOffsets()) this.#markPresent(offset, tracker.vectorMaskAt(offset));
   }
 
   /** Creates a new, empty segment directory. */
@@ -230,10 +230,6 @@ export class Segment {
     return this.#tracker.versionAt(offset);
   }
 
-  /** Live keys with their offsets. */
-  entries(): IterableIterator<[IdKey, number]> {
-    return this.#tracker.entries();
-  }
 
   /** The stored vector `name` of the point at `offset`, or undefined if the point has none. */
   vector(name: string, offset: number): Float32Array | undefined {
@@ -346,12 +342,12 @@ function rollBack(dir: string, flushed: Checkpoint): void {
  */
 function checkVectorsCovered(dir: string, state: SegmentState, storages: VectorStorage[], tracker: IdTracker): void {
   const counts = Object.values(state.vectors).map((v) => ({ v, count: storages[v.slot].count }));
-  for (const [key, offset] of tracker.entries()) {
+  for (const offset of tracker.liveOffsets()) {
     const mask = tracker.vectorMaskAt(offset);
     for (const { v, count } of counts) {
       if ((mask & (1 << v.slot)) !== 0 && offset >= count) {
         throw new OperationError(
-          `Cannot open segment ${dir}: point ${key} has its vector in slot ${v.slot} at offset ${offset}, ` +
+          `Cannot open segment ${dir}: point ${tracker.keyAt(offset)} has its vector in slot ${v.slot} at offset ${offset}, ` +
             `but ${vectorPath(dir, v.slot)} holds ${count} vectors`,
           { status: "CORRUPT" },
         );
