@@ -26,6 +26,7 @@ export type {
   Payload,
   PointId,
   PointRecord,
+  PointsSelector,
   PointStruct,
   QueryInput,
   QueryRequest,
@@ -33,12 +34,16 @@ export type {
   ScoredPoint,
   ShardInfo,
   UpdateOperation,
-  PointsSelector,
   UpsertPoints,
   VectorOutput,
   VectorStruct,
   WithPayload,
   WithVector,
 } from "./lib/shard/types.ts";
-export { InvalidArgumentError, type NativeStatusName, OperationError, ShardClosedError } from "./lib/errors.ts";
+export {
+  InvalidArgumentError,
+  type NativeStatusName,
+  OperationError,
+  ShardClosedError,
+} from "./lib/errors.ts";
 export { type LibraryVariant, type NativeLibraryOptions, useNativeLibrary } from "./lib/ffi/loader.ts";

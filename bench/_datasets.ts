@@ -312,7 +312,6 @@ export function directoryBytes(path: string): { apparent: number; allocated: num
   return { apparent, allocated, files };
 }
 
-
 /** Median of a non-empty list. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

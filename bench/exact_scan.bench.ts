@@ -35,8 +35,14 @@ for (const { n, dim } of sizes) {
   // One array per query: usearch's addon reads a typed array from the start of its buffer, ignoring the
   // byte offset of a subarray view, so views would all be query 0.
   const perQuery = Array.from({ length: QUERIES }, (_, q) => queries.slice(q * dim, (q + 1) * dim));
-  const storage = VectorStorage.open(native, join(dir, `scan-${dim}.vec`), { dim, datatype: "float32", create: true });
-  for (let at = 0; at < n; at += 10_000) storage.put(at, data.subarray(at * dim, Math.min(n, at + 10_000) * dim));
+  const storage = VectorStorage.open(native, join(dir, `scan-${dim}.vec`), {
+    dim,
+    datatype: "float32",
+    create: true,
+  });
+  for (let at = 0; at < n; at += 10_000) {
+    storage.put(at, data.subarray(at * dim, Math.min(n, at + 10_000) * dim));
+  }
 
   const truth = perQuery.map((query) => bruteForce(data, query, dim));
   const edgeRecall = recall(truth, (q) => {
@@ -49,7 +55,7 @@ for (const { n, dim } of sizes) {
   });
 
   let q = 0;
-  const next = () => perQuery[(q = (q + 1) % QUERIES)];
+  const next = () => perQuery[q = (q + 1) % QUERIES];
   const bench = new Bench({ time: fullSize() ? 3000 : 500, warmupTime: 200 });
   bench
     .add("read baseline (1 thread)", () => {
@@ -90,7 +96,6 @@ console.table(rows);
 const file = saveResult("exact_scan", native, { k: K, rows, checksum: checksum.toString() });
 console.log(`checksum ${checksum}; saved ${file}`);
 rmSync(dir, { recursive: true, force: true });
-
 
 function bruteForce(data: Float32Array, query: Float32Array, dim: number): number[] {
   const scores: { id: number; score: number }[] = [];

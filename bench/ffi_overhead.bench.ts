@@ -24,12 +24,19 @@ const DIM = 8;
 const native = await nativeLibrary();
 const dir = mkdtempSync(join(tmpdir(), "edge-bench-ffi-"));
 const shard = await EdgeShard.create(dir, { vectors: { size: DIM, distance: "Dot" } });
-const data = Array.from({ length: POINTS }, (_, i) => Array.from({ length: DIM }, (_, j) => Math.sin(i * 31 + j)));
+const data = Array.from(
+  { length: POINTS },
+  (_, i) => Array.from({ length: DIM }, (_, j) => Math.sin(i * 31 + j)),
+);
 shard.update({ upsert_points: data.map((vector, id) => ({ id, vector })) });
 
 // The same vectors in a bare vector file, reached through the kernel wrapper and through raw symbols.
 const flat = new Float32Array(data.flat());
-const storage = VectorStorage.open(native, join(dir, "wrapper.vec"), { dim: DIM, datatype: "float32", create: true });
+const storage = VectorStorage.open(native, join(dir, "wrapper.vec"), {
+  dim: DIM,
+  datatype: "float32",
+  create: true,
+});
 storage.put(0, flat);
 const handle = rawStorage(join(dir, "raw.vec"));
 const query = new Float32Array(data[3]);
@@ -68,7 +75,13 @@ const rows = bench.tasks.map((task) => {
 });
 console.log(`FFI overhead — ${runtime()}, ${machine()}, native ${native.variant}; ${POINTS} × ${DIM}-d, Dot`);
 console.table(rows);
-const file = saveResult("ffi_overhead", native, { points: POINTS, dim: DIM, callsPerSample: CALLS, rows, checksum });
+const file = saveResult("ffi_overhead", native, {
+  points: POINTS,
+  dim: DIM,
+  callsPerSample: CALLS,
+  rows,
+  checksum,
+});
 console.log(`checksum ${checksum}; saved ${file}`);
 shard.close();
 storage.close();

@@ -33,16 +33,25 @@ export async function main(directory: string): Promise<boolean> {
   for (let at = 0; at < POINTS; at += BATCH) {
     const points: PointStruct[] = [];
     for (let i = at; i < Math.min(at + BATCH, POINTS); i++) {
-      points.push({ id: i, vector: vectors[i], payload: { category: CATEGORIES[i % CATEGORIES.length], seen: i } });
+      points.push({
+        id: i,
+        vector: vectors[i],
+        payload: { category: CATEGORIES[i % CATEGORIES.length], seen: i },
+      });
     }
     shard.update({ upsert_points: points });
   }
   const insertMs = performance.now() - started;
   console.log(`created ${path}`);
-  console.log(`inserted ${POINTS} points of ${DIM} dimensions in ${insertMs.toFixed(0)} ms ` +
-    `(${Math.round(POINTS / (insertMs / 1000))} points/s, batches of ${BATCH})`);
+  console.log(
+    `inserted ${POINTS} points of ${DIM} dimensions in ${insertMs.toFixed(0)} ms ` +
+      `(${Math.round(POINTS / (insertMs / 1000))} points/s, batches of ${BATCH})`,
+  );
 
-  const queries = Array.from({ length: QUERIES }, () => jitter(random, centres[Math.floor(random() * 32)], 0.35));
+  const queries = Array.from(
+    { length: QUERIES },
+    () => jitter(random, centres[Math.floor(random() * 32)], 0.35),
+  );
   const latencies: number[] = [];
   let first: ScoredPoint[] = [];
   for (const [i, query] of queries.entries()) {
@@ -53,10 +62,16 @@ export async function main(directory: string): Promise<boolean> {
   }
   latencies.sort((a, b) => a - b);
   const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
-  console.log(`ran ${QUERIES} exact top-5 queries: mean ${mean.toFixed(2)} ms, ` +
-    `p50 ${latencies[QUERIES >> 1].toFixed(2)} ms, p99 ${latencies[Math.floor(QUERIES * 0.99)].toFixed(2)} ms`);
+  console.log(
+    `ran ${QUERIES} exact top-5 queries: mean ${mean.toFixed(2)} ms, ` +
+      `p50 ${latencies[QUERIES >> 1].toFixed(2)} ms, p99 ${
+        latencies[Math.floor(QUERIES * 0.99)].toFixed(2)
+      } ms`,
+  );
   console.log("first query, top 5:");
-  for (const hit of first) console.log(`  id ${hit.id}  score ${hit.score.toFixed(4)}  ${JSON.stringify(hit.payload)}`);
+  for (const hit of first) {
+    console.log(`  id ${hit.id}  score ${hit.score.toFixed(4)}  ${JSON.stringify(hit.payload)}`);
+  }
   shard.close();
   console.log("closed");
 
@@ -69,7 +84,6 @@ export async function main(directory: string): Promise<boolean> {
   console.log(`first query after reopening is identical: ${identical ? "yes" : "NO"}`);
   return identical && reopened.count() === POINTS;
 }
-
 
 function jitter(random: () => number, centre: number[], scale: number): number[] {
   const noise = gaussianVector(random, centre.length, scale);

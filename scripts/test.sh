@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite of @x/edge and ends with one line `N passed, N failed` summed over all of them:
-#   lint     deno lint over the TypeScript
+#   lint     deno lint, deno fmt --check, and deno doc --lint (every export documented)
 #   zig      native unit tests (baseline and x86-64-v3 builds), `zig build test`
 #   deno     tests/**/*.test.ts under `deno test`
 #   bun      the same files under `bun test`
@@ -30,8 +30,12 @@ record() {
   total_failed=$((total_failed + failed))
 }
 
-echo "== lint (deno lint over lib, tests, bench, scripts)"
-node_modules/.bin/deno lint mod.ts lib tests bench scripts > "$logs/lint.log" 2>&1
+echo "== lint (deno lint, deno fmt --check, deno doc --lint over the public API)"
+{
+  node_modules/.bin/deno lint mod.ts lib tests bench scripts &&
+    node_modules/.bin/deno fmt --check mod.ts lib tests bench scripts &&
+    node_modules/.bin/deno doc --lint mod.ts
+} > "$logs/lint.log" 2>&1
 code=$?
 tail -n 1 "$logs/lint.log"
 if [ $code -eq 0 ]; then record lint 1 0 0; else record lint 0 1 $code; fi

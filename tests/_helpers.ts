@@ -98,7 +98,6 @@ export function killScript(child: ChildProcess, signal: NodeJS.Signals = "SIGKIL
   });
 }
 
-
 /** `n` random vectors of dimension `dim` with components in [-1, 1). */
 export function randomVectors(random: () => number, n: number, dim: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: dim }, () => random() * 2 - 1));

@@ -31,7 +31,11 @@ interface OracleHit {
 }
 
 function oracle(request: unknown): { results: OracleHit[][]; retrieve: OracleHit[]; count: number } {
-  const run = spawnSync(PYTHON, [ORACLE], { input: JSON.stringify(request), encoding: "utf8", maxBuffer: 1 << 28 });
+  const run = spawnSync(PYTHON, [ORACLE], {
+    input: JSON.stringify(request),
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   assert.equal(run.status, 0, `oracle failed: ${run.stdout} ${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -44,7 +48,9 @@ function scenario(datatype: Datatype, seed: number) {
     // Every fifth id is a UUID (given without hyphens, so both engines must canonicalise it).
     id: i % 5 === 4 ? uuid() : i * 3,
     vector: Array.from({ length: DIM }, value),
-    payload: i % 7 === 0 ? null : { n: i, tag: ["red", "green", "blue"][i % 3], nested: { x: random(), list: [i, "s"] } },
+    payload: i % 7 === 0
+      ? null
+      : { n: i, tag: ["red", "green", "blue"][i % 3], nested: { x: random(), list: [i, "s"] } },
   }));
   const queries = Array.from({ length: QUERIES }, (_, q) => ({
     query: Array.from({ length: DIM }, value),
@@ -66,7 +72,12 @@ function closeEnough(a: number, b: number): boolean {
  */
 function assertSameHits(ours: ScoredPoint[], theirs: OracleHit[], what: string): void {
   assert.equal(ours.length, theirs.length, `${what}: result count`);
-  ours.forEach((hit, i) => assert.ok(closeEnough(hit.score, theirs[i].score), `${what}[${i}]: score ${hit.score} vs ${theirs[i].score}`));
+  ours.forEach((hit, i) =>
+    assert.ok(
+      closeEnough(hit.score, theirs[i].score),
+      `${what}[${i}]: score ${hit.score} vs ${theirs[i].score}`,
+    )
+  );
   let start = 0;
   while (start < ours.length) {
     let end = start + 1;
@@ -83,7 +94,9 @@ function assertSameHits(ours: ScoredPoint[], theirs: OracleHit[], what: string):
         assertSameJson(mine.payload, other.payload, `${what}: payload of ${mine.id}`);
         if (other.vector !== undefined) {
           const v = mine.vector as number[];
-          other.vector.forEach((x, j) => assert.ok(Math.abs(x - v[j]) <= 1e-6, `${what}: vector of ${mine.id}[${j}]`));
+          other.vector.forEach((x, j) =>
+            assert.ok(Math.abs(x - v[j]) <= 1e-6, `${what}: vector of ${mine.id}[${j}]`)
+          );
         }
       }
     }
@@ -97,7 +110,10 @@ function assertSameHits(ours: ScoredPoint[], theirs: OracleHit[], what: string):
  */
 function assertSameJson(ours: unknown, theirs: unknown, what: string): void {
   if (typeof ours === "number" && typeof theirs === "number") {
-    assert.ok(Math.abs(ours - theirs) <= 4 * Number.EPSILON * Math.abs(theirs), `${what}: ${ours} vs ${theirs}`);
+    assert.ok(
+      Math.abs(ours - theirs) <= 4 * Number.EPSILON * Math.abs(theirs),
+      `${what}: ${ours} vs ${theirs}`,
+    );
     return;
   }
   if (typeof ours !== "object" || ours === null || typeof theirs !== "object" || theirs === null) {
@@ -107,7 +123,11 @@ function assertSameJson(ours: unknown, theirs: unknown, what: string): void {
   assert.equal(Array.isArray(ours), Array.isArray(theirs), `${what}: array vs object`);
   assert.deepEqual(Object.keys(ours).sort(), Object.keys(theirs).sort(), `${what}: keys`);
   for (const key of Object.keys(ours)) {
-    assertSameJson((ours as Record<string, unknown>)[key], (theirs as Record<string, unknown>)[key], `${what}.${key}`);
+    assertSameJson(
+      (ours as Record<string, unknown>)[key],
+      (theirs as Record<string, unknown>)[key],
+      `${what}.${key}`,
+    );
   }
 }
 
@@ -135,7 +155,9 @@ describe("differential: @x/edge against real Qdrant Edge", () => {
       });
 
       using shard = await EdgeShard.create(dir.path, config);
-      for (let at = 0; at < points.length; at += BATCH) shard.update({ upsert_points: points.slice(at, at + BATCH) });
+      for (let at = 0; at < points.length; at += BATCH) {
+        shard.update({ upsert_points: points.slice(at, at + BATCH) });
+      }
       assert.equal(shard.count(), expected.count);
       queries.forEach((query, q) => assertSameHits(shard.query(query), expected.results[q], `query ${q}`));
 
@@ -144,7 +166,9 @@ describe("differential: @x/edge against real Qdrant Edge", () => {
       retrieved.forEach((record, i) => {
         assertSameJson(record.payload, expected.retrieve[i].payload, `retrieve ${record.id}: payload`);
         const theirs = expected.retrieve[i].vector!;
-        (record.vector as number[]).forEach((x, j) => assert.ok(Math.abs(x - theirs[j]) <= 1e-6, `retrieve ${record.id}[${j}]`));
+        (record.vector as number[]).forEach((x, j) =>
+          assert.ok(Math.abs(x - theirs[j]) <= 1e-6, `retrieve ${record.id}[${j}]`)
+        );
       });
     });
   }
@@ -152,11 +176,18 @@ describe("differential: @x/edge against real Qdrant Edge", () => {
   it("agrees on score_threshold (strict, compared as a 32-bit float) and offset", async () => {
     const config = { vectors: { "": { size: 2, distance: "Cosine" as const } } };
     const points = [{ id: 1, vector: [3, 4] }, { id: 2, vector: [4, 3] }, { id: 3, vector: [1, 0] }];
-    const queries = [0.6, 0.8, 0.5, 0.0].map((t) => ({ query: [1, 0], limit: 10, offset: 0, score_threshold: t }))
+    const queries = [0.6, 0.8, 0.5, 0.0].map((t) => ({
+      query: [1, 0],
+      limit: 10,
+      offset: 0,
+      score_threshold: t,
+    }))
       .concat([{ query: [1, 0], limit: 1, offset: 1, score_threshold: 0.5 }]);
     const expected = oracle({ config, points, queries });
     using shard = await EdgeShard.create(dir.path, config);
     shard.update({ upsert_points: points });
-    queries.forEach((query, q) => assertSameHits(shard.query(query), expected.results[q], `threshold query ${q}`));
+    queries.forEach((query, q) =>
+      assertSameHits(shard.query(query), expected.results[q], `threshold query ${q}`)
+    );
   });
 });

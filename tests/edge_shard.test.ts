@@ -25,9 +25,9 @@ function reference(distance: Distance, a: number[], b: number[]): number {
     for (let i = 0; i < a.length; i++) s += (a[i] / na) * (b[i] / nb);
     return s;
   }
-  if (distance === "Dot") for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  if (distance === "Dot") { for (let i = 0; i < a.length; i++) s += a[i] * b[i]; }
   if (distance === "Euclid") return Math.hypot(...a.map((x, i) => x - b[i]));
-  if (distance === "Manhattan") for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
+  if (distance === "Manhattan") { for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]); }
   return s;
 }
 
@@ -46,7 +46,9 @@ describe("EdgeShard lifecycle", () => {
     shard.close();
 
     const config = JSON.parse(readFileSync(join(dir.path, "edge_config.json"), "utf8"));
-    assert.deepEqual(config.vectors, { "": { size: 8, distance: "Dot", datatype: "float32", on_disk: false } });
+    assert.deepEqual(config.vectors, {
+      "": { size: 8, distance: "Dot", datatype: "float32", on_disk: false },
+    });
 
     using again = await EdgeShard.load(dir.path);
     assert.equal(again.count(), 300);
@@ -80,16 +82,28 @@ describe("EdgeShard lifecycle", () => {
 
   it("load() with a config whose vectors differ is an invalid argument", async () => {
     (await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } })).close();
-    await assert.rejects(EdgeShard.load(dir.path, { vectors: { size: 3, distance: "Dot" } }), InvalidArgumentError);
+    await assert.rejects(
+      EdgeShard.load(dir.path, { vectors: { size: 3, distance: "Dot" } }),
+      InvalidArgumentError,
+    );
     using shard = await EdgeShard.load(dir.path, { vectors: { size: 2, distance: "Dot" } });
     assert.equal(shard.count(), 0);
   });
 
   it("create() rejects a malformed config with a message naming the field", async () => {
     const bad: [unknown, RegExp][] = [
-      [{ vectors: { size: 0, distance: "Dot" } }, /config\.vectors\[""\]\.size: expected an integer from 1 to 65536, got 0/],
-      [{ vectors: { size: 4, distance: "Cos" } }, /distance: expected one of Cosine, Dot, Euclid, Manhattan, got "Cos"/],
-      [{ vectors: { a: { size: 4, distance: "Dot", datatype: "int4" } } }, /config\.vectors\["a"\]\.datatype/],
+      [
+        { vectors: { size: 0, distance: "Dot" } },
+        /config\.vectors\[""\]\.size: expected an integer from 1 to 65536, got 0/,
+      ],
+      [
+        { vectors: { size: 4, distance: "Cos" } },
+        /distance: expected one of Cosine, Dot, Euclid, Manhattan, got "Cos"/,
+      ],
+      [
+        { vectors: { a: { size: 4, distance: "Dot", datatype: "int4" } } },
+        /config\.vectors\["a"\]\.datatype/,
+      ],
       [{ vectors: {} }, /expected at least one vector/],
       [null, /config: expected an object, got null/],
     ];
@@ -144,7 +158,9 @@ describe("EdgeShard.query() exact search", () => {
         .slice(0, 10);
       const hits = shard.query({ query, limit: 10 });
       assert.deepEqual(hits.map((h) => h.id), expected.map((e) => e.id));
-      hits.forEach((h, i) => assert.ok(Math.abs(h.score - expected[i].score) <= 1e-4 * Math.max(1, Math.abs(expected[i].score))));
+      hits.forEach((h, i) =>
+        assert.ok(Math.abs(h.score - expected[i].score) <= 1e-4 * Math.max(1, Math.abs(expected[i].score)))
+      );
       assert.ok(hits.every((h) => h.version === 0 && h.payload === undefined && h.vector === undefined));
     });
   }
@@ -179,7 +195,9 @@ describe("EdgeShard.query() exact search", () => {
 
   it("an upsert of an existing id replaces its vector, payload and version", async () => {
     using shard = await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } });
-    shard.update({ upsert_points: [{ id: 1, vector: [1, 0], payload: { v: 1 } }, { id: 2, vector: [0, 1] }] });
+    shard.update({
+      upsert_points: [{ id: 1, vector: [1, 0], payload: { v: 1 } }, { id: 2, vector: [0, 1] }],
+    });
     shard.update({ upsert_points: [{ id: 1, vector: [0, 2], payload: { v: 2 } }] });
     assert.equal(shard.count(), 2);
     const hits = shard.query({ query: [0, 1], with_payload: true });
@@ -191,9 +209,16 @@ describe("EdgeShard.query() exact search", () => {
 
   it("with the same id twice in one batch, the later point wins", async () => {
     using shard = await EdgeShard.create(dir.path, { vectors: { size: 1, distance: "Dot" } });
-    shard.update({ upsert_points: [{ id: 9, vector: [1], payload: { n: 1 } }, { id: 9, vector: [2], payload: { n: 2 } }] });
+    shard.update({
+      upsert_points: [{ id: 9, vector: [1], payload: { n: 1 } }, { id: 9, vector: [2], payload: { n: 2 } }],
+    });
     assert.equal(shard.count(), 1);
-    assert.deepEqual(shard.query({ query: [1], with_payload: true }), [{ id: 9, version: 0, score: 2, payload: { n: 2 } }]);
+    assert.deepEqual(shard.query({ query: [1], with_payload: true }), [{
+      id: 9,
+      version: 0,
+      score: 2,
+      payload: { n: 2 },
+    }]);
   });
 });
 
@@ -213,8 +238,15 @@ describe("named vectors, payload and vector selection", () => {
     });
     assert.deepEqual(shard.query({ query: [1, 0], using: "image" }).map((h) => h.id), [2, 1]);
     assert.deepEqual(shard.query({ query: [0, 0, 0], using: "text" }).map((h) => h.id), [1, 3]);
-    assert.deepEqual(shard.retrieve([2], { with_vector: true }), [{ id: 2, payload: {}, vector: { image: [2, 0] } }]);
-    assert.deepEqual(shard.retrieve([1], { with_payload: false, with_vector: ["text"] }), [{ id: 1, vector: { text: [0, 0, 0] } }]);
+    assert.deepEqual(shard.retrieve([2], { with_vector: true }), [{
+      id: 2,
+      payload: {},
+      vector: { image: [2, 0] },
+    }]);
+    assert.deepEqual(shard.retrieve([1], { with_payload: false, with_vector: ["text"] }), [{
+      id: 1,
+      vector: { text: [0, 0, 0] },
+    }]);
   });
 
   it("with_payload takes a key list, include and exclude", async () => {
@@ -222,7 +254,10 @@ describe("named vectors, payload and vector selection", () => {
     shard.update({ upsert_points: [{ id: 1, vector: [1], payload: { a: 1, b: { c: 2 }, d: [3] } }] });
     assert.deepEqual(shard.retrieve([1], { with_payload: ["a", "d"] })[0].payload, { a: 1, d: [3] });
     assert.deepEqual(shard.retrieve([1], { with_payload: { include: ["b"] } })[0].payload, { b: { c: 2 } });
-    assert.deepEqual(shard.retrieve([1], { with_payload: { exclude: ["a"] } })[0].payload, { b: { c: 2 }, d: [3] });
+    assert.deepEqual(shard.retrieve([1], { with_payload: { exclude: ["a"] } })[0].payload, {
+      b: { c: 2 },
+      d: [3],
+    });
     assert.deepEqual(shard.retrieve([1], { with_payload: false }), [{ id: 1 }]);
   });
 
@@ -256,19 +291,55 @@ describe("point ids", () => {
 
 describe("bad input is rejected whole, with a message naming what was wrong", () => {
   const cases: [string, PointStruct | Record<string, unknown>, RegExp][] = [
-    ["a wrong dimension", { id: 42, vector: [1, 2, 3] }, /point 42: vector "" has 3 dimensions, the shard expects 4/],
-    ["NaN", { id: 42, vector: [1, NaN, 3, 4] }, /point 42: vector "" has NaN at index 1; expected a finite number/],
+    [
+      "a wrong dimension",
+      { id: 42, vector: [1, 2, 3] },
+      /point 42: vector "" has 3 dimensions, the shard expects 4/,
+    ],
+    [
+      "NaN",
+      { id: 42, vector: [1, NaN, 3, 4] },
+      /point 42: vector "" has NaN at index 1; expected a finite number/,
+    ],
     ["Infinity", { id: 42, vector: [1, 2, 3, -Infinity] }, /point 42: vector "" has -Infinity at index 3/],
-    ["a value beyond the f32 range", { id: 42, vector: [1, 1e39, 3, 4] }, /point 42: vector "" has 1e\+39 at index 1; expected a finite number within the 32-bit float range/],
-    ["an unknown vector name", { id: 42, vector: { image: [1, 2, 3, 4] } }, /point 42: vector "image" does not exist; the shard has ""/],
-    ["a negative id", { id: -1, vector: [1, 2, 3, 4] }, /points\[1\]: point id must be an unsigned integer or a UUID, got -1/],
+    [
+      "a value beyond the f32 range",
+      { id: 42, vector: [1, 1e39, 3, 4] },
+      /point 42: vector "" has 1e\+39 at index 1; expected a finite number within the 32-bit float range/,
+    ],
+    [
+      "an unknown vector name",
+      { id: 42, vector: { image: [1, 2, 3, 4] } },
+      /point 42: vector "image" does not exist; the shard has ""/,
+    ],
+    [
+      "a negative id",
+      { id: -1, vector: [1, 2, 3, 4] },
+      /points\[1\]: point id must be an unsigned integer or a UUID, got -1/,
+    ],
     ["a fractional id", { id: 1.5, vector: [1, 2, 3, 4] }, /got 1\.5/],
-    ["an id above 2^64-1", { id: 1n << 64n, vector: [1, 2, 3, 4] }, /between 0 and 2\^64-1, got 18446744073709551616/],
+    [
+      "an id above 2^64-1",
+      { id: 1n << 64n, vector: [1, 2, 3, 4] },
+      /between 0 and 2\^64-1, got 18446744073709551616/,
+    ],
     ["an unsafe integer id", { id: 2 ** 60, vector: [1, 2, 3, 4] }, /above 2\^53-1 .* pass it as a bigint/],
     ["an id that is not a UUID", { id: "not-a-uuid", vector: [1, 2, 3, 4] }, /got "not-a-uuid"/],
-    ["a payload that is not an object", { id: 42, vector: [1, 2, 3, 4], payload: [1] }, /point 42: payload must be a JSON object, got an array of 1/],
-    ["a payload with NaN", { id: 42, vector: [1, 2, 3, 4], payload: { a: { b: NaN } } }, /point 42: payload\.a\.b is NaN/],
-    ["a payload with a Date", { id: 42, vector: [1, 2, 3, 4], payload: { when: new Date(0) } }, /payload\.when is a Date/],
+    [
+      "a payload that is not an object",
+      { id: 42, vector: [1, 2, 3, 4], payload: [1] },
+      /point 42: payload must be a JSON object, got an array of 1/,
+    ],
+    [
+      "a payload with NaN",
+      { id: 42, vector: [1, 2, 3, 4], payload: { a: { b: NaN } } },
+      /point 42: payload\.a\.b is NaN/,
+    ],
+    [
+      "a payload with a Date",
+      { id: 42, vector: [1, 2, 3, 4], payload: { when: new Date(0) } },
+      /payload\.when is a Date/,
+    ],
     ["a missing vector", { id: 42 }, /point 42: expected a vector, got nothing/],
   ];
   for (const [what, point, message] of cases) {
@@ -279,7 +350,8 @@ describe("bad input is rejected whole, with a message naming what was wrong", ()
       assert.throws(
         // deno-lint-ignore no-explicit-any
         () => shard.update({ upsert_points: [good, point as any] }),
-        (e: unknown) => e instanceof InvalidArgumentError && e instanceof TypeError && message.test(e.message),
+        (e: unknown) =>
+          e instanceof InvalidArgumentError && e instanceof TypeError && message.test(e.message),
       );
       assert.equal(shard.count(), 1);
       assert.deepEqual(shard.retrieve([1, 7]), [{ id: 1, payload: { keep: true } }]);
@@ -291,9 +363,15 @@ describe("bad input is rejected whole, with a message naming what was wrong", ()
     using shard = await EdgeShard.create(dir.path, { vectors: { size: 1, distance: "Dot" } });
     // deno-lint-ignore no-explicit-any
     const update = (op: unknown) => shard.update(op as any);
-    assert.throws(() => update({ upsert: [] }), /expected exactly one of upsert_points, delete_points, .*, got "upsert"/);
+    assert.throws(
+      () => update({ upsert: [] }),
+      /expected exactly one of upsert_points, delete_points, .*, got "upsert"/,
+    );
     assert.throws(() => update({}), /got none/);
-    assert.throws(() => update({ upsert_points: 5 }), /upsert_points: expected a list of points or \{ points \}, got 5/);
+    assert.throws(
+      () => update({ upsert_points: 5 }),
+      /upsert_points: expected a list of points or \{ points \}, got 5/,
+    );
   });
 
   it("a query with a wrong dimension, NaN, unknown vector or bad limit is an invalid argument", async () => {
@@ -301,15 +379,26 @@ describe("bad input is rejected whole, with a message naming what was wrong", ()
     assert.throws(() => shard.query({ query: [1] }), /query vector "" has 1 dimensions, the shard expects 2/);
     assert.throws(() => shard.query({ query: [1, NaN] }), /NaN at index 1/);
     assert.throws(() => shard.query({ query: [1, 2], using: "x" }), /vector "x" does not exist/);
-    assert.throws(() => shard.query({ query: [1, 2], limit: -1 }), /query\.limit: expected a non-negative integer, got -1/);
-    assert.throws(() => shard.query({ query: [1, 2], score_threshold: NaN }), /score_threshold: expected a finite number/);
-    assert.throws(() => shard.retrieve([1], { with_vector: ["nope"] }), /with_vector: vector "nope" does not exist/);
+    assert.throws(
+      () => shard.query({ query: [1, 2], limit: -1 }),
+      /query\.limit: expected a non-negative integer, got -1/,
+    );
+    assert.throws(
+      () => shard.query({ query: [1, 2], score_threshold: NaN }),
+      /score_threshold: expected a finite number/,
+    );
+    assert.throws(
+      () => shard.retrieve([1], { with_vector: ["nope"] }),
+      /with_vector: vector "nope" does not exist/,
+    );
   });
 });
 
 describe("datatypes", () => {
   it("float16 stores vectors at half precision and searches them", async () => {
-    using shard = await EdgeShard.create(dir.path, { vectors: { size: 3, distance: "Dot", datatype: "float16" } });
+    using shard = await EdgeShard.create(dir.path, {
+      vectors: { size: 3, distance: "Dot", datatype: "float16" },
+    });
     shard.update({ upsert_points: [{ id: 1, vector: [0.1, 0.2, 0.3] }, { id: 2, vector: [1, 1, 1] }] });
     const hits = shard.query({ query: [1, 1, 1], with_vector: true });
     assert.deepEqual(hits.map((h) => h.id), [2, 1]);
@@ -318,13 +407,17 @@ describe("datatypes", () => {
   });
 
   it("uint8 truncates toward zero and saturates, as Qdrant's `as u8`", async () => {
-    using shard = await EdgeShard.create(dir.path, { vectors: { size: 3, distance: "Euclid", datatype: "uint8" } });
+    using shard = await EdgeShard.create(dir.path, {
+      vectors: { size: 3, distance: "Euclid", datatype: "uint8" },
+    });
     shard.update({ upsert_points: [{ id: 1, vector: [3.7, 300, -5] }] });
     assert.deepEqual(shard.retrieve([1], { with_vector: true })[0].vector, [3, 255, 0]);
   });
 
   it("uint8 Cosine computes the full cosine of unnormalised vectors", async () => {
-    using shard = await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Cosine", datatype: "uint8" } });
+    using shard = await EdgeShard.create(dir.path, {
+      vectors: { size: 2, distance: "Cosine", datatype: "uint8" },
+    });
     shard.update({ upsert_points: [{ id: 1, vector: [3, 4] }, { id: 2, vector: [4, 3] }] });
     const hits = shard.query({ query: [6, 8] });
     assert.deepEqual(hits.map((h) => h.id), [1, 2]);
@@ -363,7 +456,12 @@ describe("read-only opening", () => {
 describe("one writer per directory", () => {
   it("a second writer is refused with an error naming the directory and the holder; readers are not", async () => {
     using writer = await EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } });
-    for (const open of [() => EdgeShard.load(dir.path), () => EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } })]) {
+    for (
+      const open of [
+        () => EdgeShard.load(dir.path),
+        () => EdgeShard.create(dir.path, { vectors: { size: 2, distance: "Dot" } }),
+      ]
+    ) {
       await assert.rejects(open(), (e: unknown) => {
         return e instanceof OperationError && e.status === "LOCKED" && e.message.includes(dir.path) &&
           e.message.includes(`process ${process.pid}`);

@@ -525,7 +525,10 @@ const IO: Expect = { throws: ["IO"] };
 const NOT_A_FILE: Expect = { throws: ["IO", "INVALID_ARGUMENT"] };
 /** The WAL file `<op>.wal` in `dir`. */
 /** Bytes of a segment log that its last flush made durable. */
-const flushedBytes = (b: Base, name: string): number => (name === "id_tracker.log" ? b.trackerFlushed : b.payloadFlushed);
+const flushedBytes = (
+  b: Base,
+  name: string,
+): number => (name === "id_tracker.log" ? b.trackerFlushed : b.payloadFlushed);
 const walName = (dir: string, op: number): string => join(dir, `${String(op).padStart(20, "0")}.wal`);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -592,14 +595,21 @@ describe("corrupt and hostile files", () => {
       name: "a flipped byte anywhere in the last record loses that record alone (a torn tail) or is CORRUPT",
       damages: (b) =>
         range(b.walFrames[WAL_RECORDS - 1].start, b.walFrames[WAL_RECORDS - 1].end).map((at) =>
-          dmg(`byte ${at} flipped`, "rolledBack", (f) => flip(f.wal, at), { loads: FINAL - 1, throws: ["CORRUPT"] })
+          dmg(`byte ${at} flipped`, "rolledBack", (f) => flip(f.wal, at), {
+            loads: FINAL - 1,
+            throws: ["CORRUPT"],
+          })
         ),
     });
     const lengthBytes = (b: Base): [Frame, number][] =>
-      b.walFrames.slice(0, -1).flatMap((frame) => range(frame.start, frame.start + 4).map((at): [Frame, number] => [frame, at]));
+      b.walFrames.slice(0, -1).flatMap((frame) =>
+        range(frame.start, frame.start + 4).map((at): [Frame, number] => [frame, at])
+      );
     defineCase({
-      name: "a flipped length byte of an earlier record is CORRUPT, never a torn tail that drops the records after it",
-      bug: "record_log.ts takes a record whose (damaged) length runs past the end of the file for a torn tail, " +
+      name:
+        "a flipped length byte of an earlier record is CORRUPT, never a torn tail that drops the records after it",
+      bug:
+        "record_log.ts takes a record whose (damaged) length runs past the end of the file for a torn tail, " +
         "so every later, acknowledged record is dropped and the file truncated",
       damages: (b) =>
         lengthBytes(b).map(([frame, at]) =>
@@ -652,13 +662,24 @@ describe("corrupt and hostile files", () => {
         }, CORRUPT),
       ],
     });
-    const bogus = ["garbage.wal", "1.wal", `${"9".repeat(21)}.wal`, `${"9".repeat(20)}.wal.tmp`, `${"9".repeat(20)}.WAL`];
+    const bogus = [
+      "garbage.wal",
+      "1.wal",
+      `${"9".repeat(21)}.wal`,
+      `${"9".repeat(20)}.wal.tmp`,
+      `${"9".repeat(20)}.WAL`,
+    ];
     defineCase({
       name: "files whose names are not <20 digits>.wal are ignored, whatever they hold",
       damages: () =>
         [...bogus, `.${"9".repeat(20)}.wal`, "9".repeat(20)].flatMap((name) =>
           TEMPLATES.map((from) =>
-            dmg(`wal/${name}`, from, (f) => replaceWith(join(f.walDir, name), new Uint8Array([0xde, 0xad, 1])), LOADS_FINAL)
+            dmg(
+              `wal/${name}`,
+              from,
+              (f) => replaceWith(join(f.walDir, name), new Uint8Array([0xde, 0xad, 1])),
+              LOADS_FINAL,
+            )
           )
         ),
     });
@@ -673,9 +694,11 @@ describe("corrupt and hostile files", () => {
     for (const [name, file] of logs) {
       defineCase({
         name: `every flipped byte of the ${name} header is CORRUPT, naming the file`,
-        damages: () => range(0, 16).map((at) => dmg(`byte ${at} flipped`, "pristine", (f) => flip(file(f), at), CORRUPT)),
+        damages: () =>
+          range(0, 16).map((at) => dmg(`byte ${at} flipped`, "pristine", (f) => flip(file(f), at), CORRUPT)),
       });
-      const set32 = (at: number, value: number) => (f: Files) => edit(file(f), (_, v) => v.setUint32(at, value, true));
+      const set32 = (at: number, value: number) => (f: Files) =>
+        edit(file(f), (_, v) => v.setUint32(at, value, true));
       defineCase({
         name: `a wrong magic, format version or kind in the ${name} header is CORRUPT, naming the file`,
         damages: () => [
@@ -700,7 +723,8 @@ describe("corrupt and hostile files", () => {
     ] as const;
     for (const [name, file, framesOf] of logs) {
       defineCase({
-        name: `a flipped byte in the checksum or body of any earlier record of ${name} is CORRUPT, naming the ` +
+        name:
+          `a flipped byte in the checksum or body of any earlier record of ${name} is CORRUPT, naming the ` +
           "file and offset",
         // Records after the flush are cut off unread when a writer opens the segment (the WAL replays them),
         // so only the flushed records can be found damaged.
@@ -729,7 +753,10 @@ describe("corrupt and hostile files", () => {
       name: "a flipped byte in the last record of id_tracker.log loses nothing: the WAL replays that commit",
       damages: (b) =>
         range(b.trackerFrames[FINAL].start, b.trackerFrames[FINAL].end).map((at) =>
-          dmg(`byte ${at} flipped`, "pristine", (f) => flip(f.tracker, at), { loads: FINAL, throws: ["CORRUPT"] })
+          dmg(`byte ${at} flipped`, "pristine", (f) => flip(f.tracker, at), {
+            loads: FINAL,
+            throws: ["CORRUPT"],
+          })
         ),
     });
     defineCase({
@@ -741,10 +768,15 @@ describe("corrupt and hostile files", () => {
             throws: ["CORRUPT"],
           })
         ),
-        dmg("a flipped byte in the last record", "pristine", (f) => flip(f.payload, b.payloadFrames.at(-1)!.end - 2), {
-          loads: FINAL,
-          throws: ["CORRUPT"],
-        }),
+        dmg(
+          "a flipped byte in the last record",
+          "pristine",
+          (f) => flip(f.payload, b.payloadFrames.at(-1)!.end - 2),
+          {
+            loads: FINAL,
+            throws: ["CORRUPT"],
+          },
+        ),
       ],
     });
   });
@@ -769,34 +801,55 @@ describe("corrupt and hostile files", () => {
         ],
       });
     }
-    const rewriteJson = (path: (f: Files) => string, change: (json: Record<string, unknown>) => void) => (f: Files) => {
-      const json = JSON.parse(readFileSync(path(f), "utf8"));
-      change(json);
-      return replaceWith(path(f), JSON.stringify(json));
-    };
+    const rewriteJson =
+      (path: (f: Files) => string, change: (json: Record<string, unknown>) => void) => (f: Files) => {
+        const json = JSON.parse(readFileSync(path(f), "utf8"));
+        change(json);
+        return replaceWith(path(f), JSON.stringify(json));
+      };
     defineCase({
       name: "JSON files that parse but do not hold what they should are CORRUPT, naming them",
       damages: () => [
         dmg("edge_config.json: [1, 2]", "pristine", (f) => replaceWith(f.config, "[1, 2]"), CORRUPT),
         dmg("edge_config.json: null", "pristine", (f) => replaceWith(f.config, "null"), CORRUPT),
-        dmg("edge_config.json: a vector of size 0", "pristine", rewriteJson((f) => f.config, (json) => {
-          json.vectors = { a: { size: 0, distance: "Dot" } };
-        }), CORRUPT),
+        dmg(
+          "edge_config.json: a vector of size 0",
+          "pristine",
+          rewriteJson((f) => f.config, (json) => {
+            json.vectors = { a: { size: 0, distance: "Dot" } };
+          }),
+          CORRUPT,
+        ),
         dmg("segment.json: []", "pristine", (f) => replaceWith(f.segmentJson, "[]"), CORRUPT),
-        dmg("segment.json: format version 2", "pristine", rewriteJson((f) => f.segmentJson, (json) => {
-          json.format_version = 2;
-        }), CORRUPT),
-        dmg("segment.json: no next_slot", "pristine", rewriteJson((f) => f.segmentJson, (json) => {
-          delete json.next_slot;
-        }), CORRUPT),
+        dmg(
+          "segment.json: format version 2",
+          "pristine",
+          rewriteJson((f) => f.segmentJson, (json) => {
+            json.format_version = 2;
+          }),
+          CORRUPT,
+        ),
+        dmg(
+          "segment.json: no next_slot",
+          "pristine",
+          rewriteJson((f) => f.segmentJson, (json) => {
+            delete json.next_slot;
+          }),
+          CORRUPT,
+        ),
       ],
     });
     defineCase({
       name: "an edge_config.json whose vectors disagree with segment.json is CORRUPT, naming it",
       damages: () => [
-        dmg("edge_config.json: only a vector 'other'", "pristine", rewriteJson((f) => f.config, (json) => {
-          json.vectors = { other: { size: 7, distance: "Cosine" } };
-        }), CORRUPT),
+        dmg(
+          "edge_config.json: only a vector 'other'",
+          "pristine",
+          rewriteJson((f) => f.config, (json) => {
+            json.vectors = { other: { size: 7, distance: "Cosine" } };
+          }),
+          CORRUPT,
+        ),
       ],
     });
     defineCase({
@@ -833,34 +886,45 @@ describe("corrupt and hostile files", () => {
     defineCase({
       name: "stray files beside the shard's own are ignored",
       damages: () => [
-        dmg("a file and a dot-directory in segments/, leftovers of interrupted atomic writes", "pristine", (f) => {
-          writeFileSync(join(f.segments, "stray"), "x");
-          mkdirSync(join(f.segments, ".trash"));
-          writeFileSync(`${f.config}.tmp`, "{");
-          writeFileSync(`${f.segmentJson}.tmp`, "");
-          return f.dir;
-        }, LOADS_FINAL),
+        dmg(
+          "a file and a dot-directory in segments/, leftovers of interrupted atomic writes",
+          "pristine",
+          (f) => {
+            writeFileSync(join(f.segments, "stray"), "x");
+            mkdirSync(join(f.segments, ".trash"));
+            writeFileSync(`${f.config}.tmp`, "{");
+            writeFileSync(`${f.segmentJson}.tmp`, "");
+            return f.dir;
+          },
+          LOADS_FINAL,
+        ),
         dmg(".lock of garbage (the lock is the flock, not the contents)", "pristine", (f) => {
           return replaceWith(join(f.dir, ".lock"), new Uint8Array([0xff, 0, 1]));
         }, LOADS_FINAL),
       ],
     });
     defineCase({
-      name: "a missing shard directory, a file in its place or a directory where .lock should be is a typed error",
+      name:
+        "a missing shard directory, a file in its place or a directory where .lock should be is a typed error",
       damages: () => [
         dmg("the shard directory missing", "pristine", (f) => replaceWith(f.dir, "missing"), NOT_FOUND),
-        dmg("the shard directory a file", "pristine", (f) => replaceWith(f.dir, "x"), { throws: ["IO", "NOT_FOUND"] }),
+        dmg("the shard directory a file", "pristine", (f) => replaceWith(f.dir, "x"), {
+          throws: ["IO", "NOT_FOUND"],
+        }),
         dmg(".lock a directory", "pristine", (f) => replaceWith(join(f.dir, ".lock"), "directory"), IO),
       ],
     });
     defineCase({
       name: "a regular file where wal/ should be is a typed error naming it",
-      damages: () => [dmg("wal/ is a file", "pristine", (f) => replaceWith(f.walDir, "x"), { throws: ["IO", "CORRUPT"] })],
+      damages: () => [dmg("wal/ is a file", "pristine", (f) =>
+        replaceWith(f.walDir, "x"), { throws: ["IO", "CORRUPT"] })],
     });
     defineCase({
       name: "a regular file where segments/ should be is a typed error naming it",
       damages: () => [
-        dmg("segments/ is a file", "pristine", (f) => replaceWith(f.segments, "x"), { throws: ["IO", "CORRUPT"] }),
+        dmg("segments/ is a file", "pristine", (f) => replaceWith(f.segments, "x"), {
+          throws: ["IO", "CORRUPT"],
+        }),
       ],
     });
   });
@@ -870,18 +934,23 @@ describe("corrupt and hostile files", () => {
       defineCase({
         name: `every flipped byte of the ${slot}.vec header is CORRUPT, naming the file`,
         child: true,
-        damages: () => range(0, 64).map((at) => dmg(`byte ${at} flipped`, "pristine", (f) => flip(f.vec(slot), at), CORRUPT)),
+        damages: () =>
+          range(0, 64).map((at) =>
+            dmg(`byte ${at} flipped`, "pristine", (f) => flip(f.vec(slot), at), CORRUPT)
+          ),
       });
     }
     const header = (label: string, slot: number, change: (v: DataView) => void, expect: Expect): Damage =>
       dmg(`${slot}.vec ${label}`, "pristine", (f) => editHeader(f.vec(slot), change), expect);
     const u32 = (at: number, value: number) => (v: DataView) => v.setUint32(at, value, true);
-    const both = (...changes: ((v: DataView) => void)[]) => (v: DataView) => changes.forEach((change) => change(v));
+    const both = (...changes: ((v: DataView) => void)[]) => (v: DataView) =>
+      changes.forEach((change) => change(v));
     const count = (n: number | bigint) => (v: DataView) => v.setBigUint64(32, BigInt(n), true);
     const capacity = (n: number | bigint) => (v: DataView) => v.setBigUint64(40, BigInt(n), true);
     const invalid: Expect = { throws: ["INVALID_ARGUMENT"] };
     defineCase({
-      name: "a header with a valid checksum but the wrong dimension or datatype is INVALID_ARGUMENT, naming the file",
+      name:
+        "a header with a valid checksum but the wrong dimension or datatype is INVALID_ARGUMENT, naming the file",
       child: true,
       damages: () => [
         header("dimension 8", 0, both(u32(20, 8), u32(24, 32)), invalid),
@@ -904,10 +973,15 @@ describe("corrupt and hostile files", () => {
         header("count above capacity", 0, (v) => count(v.getBigUint64(40, true) + 1n)(v), CORRUPT),
         header("count past the end of the file", 2, both(count(100_000), capacity(100_000)), CORRUPT),
         header("count 2^62", 0, both(count(2n ** 62n), capacity(2n ** 62n)), CORRUPT),
-        header(`count ${b.vectorCounts[1] + 1}, one record past what was written`, 1, count(b.vectorCounts[1] + 1), {
-          loads: FINAL,
-          throws: ["CORRUPT"],
-        }),
+        header(
+          `count ${b.vectorCounts[1] + 1}, one record past what was written`,
+          1,
+          count(b.vectorCounts[1] + 1),
+          {
+            loads: FINAL,
+            throws: ["CORRUPT"],
+          },
+        ),
       ],
     });
     defineCase({
@@ -919,7 +993,8 @@ describe("corrupt and hostile files", () => {
       ],
     });
     defineCase({
-      name: "a vector file cut below its count, zero-length, missing or a directory is a typed error naming it",
+      name:
+        "a vector file cut below its count, zero-length, missing or a directory is a typed error naming it",
       child: true,
       damages: (b) =>
         [0, 1, 2].flatMap((slot) => [
@@ -930,7 +1005,12 @@ describe("corrupt and hostile files", () => {
             return truncate(f.vec(slot), 64 + b.vectorCounts[slot] * RECORD_BYTES[slot] - 1);
           }, CORRUPT),
           dmg(`${slot}.vec missing`, "pristine", (f) => replaceWith(f.vec(slot), "missing"), NOT_FOUND),
-          dmg(`${slot}.vec a directory`, "pristine", (f) => replaceWith(f.vec(slot), "directory"), NOT_A_FILE),
+          dmg(
+            `${slot}.vec a directory`,
+            "pristine",
+            (f) => replaceWith(f.vec(slot), "directory"),
+            NOT_A_FILE,
+          ),
         ]),
     });
     defineCase({
@@ -950,11 +1030,14 @@ describe("corrupt and hostile files", () => {
       child: true,
       damages: () => [
         dmg("vectors/ missing", "pristine", (f) => replaceWith(f.vectors, "missing"), NOT_FOUND),
-        dmg("vectors/ a file", "pristine", (f) => replaceWith(f.vectors, "x"), { throws: ["IO", "NOT_FOUND"] }),
+        dmg("vectors/ a file", "pristine", (f) => replaceWith(f.vectors, "x"), {
+          throws: ["IO", "NOT_FOUND"],
+        }),
       ],
     });
     defineCase({
-      name: "a vector file whose count fell back to the flush (a power cut before its header page was written) " +
+      name:
+        "a vector file whose count fell back to the flush (a power cut before its header page was written) " +
         "loses nothing or is CORRUPT",
       child: true,
       damages: (b) =>
@@ -979,7 +1062,10 @@ describe("corrupt and hostile files", () => {
       damages: () => [
         wal("an 8-byte body", new Uint8Array(8)),
         wal("a JSON length past the body", withView(walBody(op, "{}"), u32Of(8, 1000))),
-        wal("an op number that does not rise", walBody(FLUSHED + 1, JSON.stringify({ kind: "delete", keys: [] }))),
+        wal(
+          "an op number that does not rise",
+          walBody(FLUSHED + 1, JSON.stringify({ kind: "delete", keys: [] })),
+        ),
       ],
     });
     defineCase({
@@ -1013,7 +1099,8 @@ describe("corrupt and hostile files", () => {
     defineCase({
       // These records are appended after the flush, where a writer cuts the logs back without reading
       // them (the WAL replays what they held), so loading everything is right too.
-      name: "an id tracker or payload record that does not decode is CORRUPT, naming the file, or cut off unread",
+      name:
+        "an id tracker or payload record that does not decode is CORRUPT, naming the file, or cut off unread",
       child: true,
       damages: () => [
         tracker("entry kind 7", trackerBody(op, { kind: 7, id: 5, offset: 0n, mask: 0 })),
@@ -1027,7 +1114,10 @@ describe("corrupt and hostile files", () => {
       name: "an id tracker record pointing past the vector files is CORRUPT, naming the file",
       child: true,
       damages: (b) => [
-        tracker("point 5 at the offset after the last record", trackerBody(op, { id: 5, offset: BigInt(b.vectorCounts[0]), mask: 1 })),
+        tracker(
+          "point 5 at the offset after the last record",
+          trackerBody(op, { id: 5, offset: BigInt(b.vectorCounts[0]), mask: 1 }),
+        ),
         tracker("point 5 at offset 2^40", trackerBody(op, { id: 5, offset: 2n ** 40n, mask: 0 })),
       ],
     });
@@ -1044,7 +1134,8 @@ describe("corrupt and hostile files", () => {
       ],
     });
     defineCase({
-      name: "a segment.json naming vector files that disagree with them is INVALID_ARGUMENT, naming the vector file",
+      name:
+        "a segment.json naming vector files that disagree with them is INVALID_ARGUMENT, naming the vector file",
       child: true,
       damages: () => [
         dmg("segment.json: vector a of size 3", "pristine", (f) => {
@@ -1063,7 +1154,9 @@ describe("corrupt and hostile files", () => {
           ["a null entry", (vectors) => (vectors.a = null)],
           ["datatype float64", (vectors) => (vectors.a!.datatype = "float64")],
           ['slot "x"', (vectors) => (vectors.a!.slot = "x")],
-        ] as [string, (vectors: Record<string, Record<string, unknown> | null>) => void][]).map(([label, change]) =>
+        ] as [string, (vectors: Record<string, Record<string, unknown> | null>) => void][]).map((
+          [label, change],
+        ) =>
           dmg(`segment.json: ${label}`, "pristine", (f) => {
             const state = JSON.parse(readFileSync(f.segmentJson, "utf8"));
             change(state.vectors);

@@ -29,7 +29,10 @@ describe("native library loader", () => {
   it("EDGE_LIB_VARIANT=baseline forces the baseline build", () => {
     const run = runScript(probe, [], { EDGE_LIB_VARIANT: "baseline" });
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout.trim(), `linux-x64-baseline ${join(buildDir, "linux-x64-baseline", "libedge.so")}`);
+    assert.equal(
+      run.stdout.trim(),
+      `linux-x64-baseline ${join(buildDir, "linux-x64-baseline", "libedge.so")}`,
+    );
   });
 
   it("EDGE_LIB_PATH loads the named file first", () => {
@@ -67,7 +70,9 @@ describe("native library loader", () => {
     const source = join(dir.path, "fake.c");
     const fake = join(dir.path, "libfake.so");
     // Every symbol of the table must exist for dlopen to succeed; only the version differs.
-    const stubs = Object.keys(SYMBOLS).filter((name) => name !== "edge_abi_version").map((name) => `int ${name}() { return 0; }`);
+    const stubs = Object.keys(SYMBOLS).filter((name) => name !== "edge_abi_version").map((name) =>
+      `int ${name}() { return 0; }`
+    );
     writeFileSync(source, ["unsigned edge_abi_version(void) { return 99; }", ...stubs].join("\n") + "\n");
     const cc = spawnSync("cc", ["-shared", "-fPIC", "-o", fake, source], { encoding: "utf8" });
     if (cc.status !== 0) return t.skip(`no C compiler: ${cc.stderr}`);

@@ -21,7 +21,9 @@ beforeEach(() => (dir = tempDir()));
 afterEach(() => dir.cleanup());
 
 function sortedPoints(model: Model) {
-  return [...model.points.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, point]) => point);
+  return [...model.points.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, point]) =>
+    point
+  );
 }
 
 function expectedScores(model: Model, query: number[]): number[] {
@@ -34,38 +36,42 @@ function expectedScores(model: Model, query: number[]): number[] {
 }
 
 describe("model-based test", () => {
-  it(`${OPS} random operations agree with the model across random close/load and flush`, { timeout: 300_000 }, async () => {
-    const random = seededRandom(20261123);
-    const model = new EmptyModel();
-    let shard = await EdgeShard.create(dir.path, CONFIG);
-    let reopened = 0;
-    let checked = 0;
-    try {
-      for (let step = 0; step < OPS; step++) {
-        const op = randomOp(random, model, MIX);
-        shard.update(op as UpdateOperation);
-        model.apply(op);
-        if (random() < 0.01) {
-          shard.close();
-          shard = await EdgeShard.load(dir.path);
-          reopened++;
-        } else if (random() < 0.005) {
-          shard.flush();
+  it(
+    `${OPS} random operations agree with the model across random close/load and flush`,
+    { timeout: 300_000 },
+    async () => {
+      const random = seededRandom(20261123);
+      const model = new EmptyModel();
+      let shard = await EdgeShard.create(dir.path, CONFIG);
+      let reopened = 0;
+      let checked = 0;
+      try {
+        for (let step = 0; step < OPS; step++) {
+          const op = randomOp(random, model, MIX);
+          shard.update(op as UpdateOperation);
+          model.apply(op);
+          if (random() < 0.01) {
+            shard.close();
+            shard = await EdgeShard.load(dir.path);
+            reopened++;
+          } else if (random() < 0.005) {
+            shard.flush();
+          }
+          if (random() < 0.03 || step === OPS - 1) {
+            checked++;
+            const where = `after step ${step} (${Object.keys(op)[0]})`;
+            assert.deepEqual(sortedPoints(readShard(shard)), sortedPoints(model), where);
+            assert.equal(shard.count(), model.points.size, `count ${where}`);
+            const query = Array.from({ length: 8 }, () => Math.round(random() * 128 - 64) / 64);
+            const scores = shard.query({ query, using: "a", limit: 5 }).map((hit) => hit.score);
+            assert.deepEqual(scores, expectedScores(model, query), `query scores ${where}`);
+          }
         }
-        if (random() < 0.03 || step === OPS - 1) {
-          checked++;
-          const where = `after step ${step} (${Object.keys(op)[0]})`;
-          assert.deepEqual(sortedPoints(readShard(shard)), sortedPoints(model), where);
-          assert.equal(shard.count(), model.points.size, `count ${where}`);
-          const query = Array.from({ length: 8 }, () => Math.round(random() * 128 - 64) / 64);
-          const scores = shard.query({ query, using: "a", limit: 5 }).map((hit) => hit.score);
-          assert.deepEqual(scores, expectedScores(model, query), `query scores ${where}`);
-        }
+      } finally {
+        shard.close();
       }
-    } finally {
-      shard.close();
-    }
-    assert.ok(reopened > OPS / 200, `reopened ${reopened} times`);
-    assert.ok(checked > OPS / 50, `checked ${checked} times`);
-  });
+      assert.ok(reopened > OPS / 200, `reopened ${reopened} times`);
+      assert.ok(checked > OPS / 50, `checked ${checked} times`);
+    },
+  );
 });

@@ -55,7 +55,9 @@ describe("native library builds", () => {
       maxBuffer: 1 << 28,
     });
     assert.equal(run.status, 0, run.stderr);
-    const avx = run.stdout.split("\n").filter((line) => /%[yz]mm\d|\bv(add|mul|fmadd|movups|broadcast)\w*/.test(line));
+    const avx = run.stdout.split("\n").filter((line) =>
+      /%[yz]mm\d|\bv(add|mul|fmadd|movups|broadcast)\w*/.test(line)
+    );
     assert.deepEqual(avx.slice(0, 5), [], `AVX instructions found (${avx.length})`);
   });
 });

@@ -71,7 +71,11 @@ describe("RecordLog", () => {
       writeFileSync(file, image.subarray(0, size));
       const { log: again, bodies } = reopen();
       assert.deepEqual(bodies, ["first"], `cut at ${size}`);
-      assert.equal(statSync(file).size, intact, `file truncated to the last whole record when cut at ${size}`);
+      assert.equal(
+        statSync(file).size,
+        intact,
+        `file truncated to the last whole record when cut at ${size}`,
+      );
       again.append([bytes("after")]);
       again.close();
       assert.deepEqual(reopen().bodies, ["first", "after"]);
@@ -114,7 +118,11 @@ describe("RecordLog", () => {
       const copy = Uint8Array.from(header);
       copy[at] ^= 1;
       writeFileSync(file, copy);
-      assert.throws(() => reopen(), (e: unknown) => e instanceof OperationError && e.status === "CORRUPT", `byte ${at}`);
+      assert.throws(
+        () => reopen(),
+        (e: unknown) => e instanceof OperationError && e.status === "CORRUPT",
+        `byte ${at}`,
+      );
     }
     writeFileSync(file, header);
     assert.throws(() => RecordLog.open(file, LogKind.idTracker, () => {}), /kind 1; found .* kind 2/);
@@ -130,6 +138,9 @@ describe("RecordLog", () => {
 
   it("create() refuses an existing file", () => {
     RecordLog.create(file, LogKind.payload).close();
-    assert.throws(() => RecordLog.create(file, LogKind.payload), (e: unknown) => e instanceof OperationError && e.status === "EXISTS");
+    assert.throws(
+      () => RecordLog.create(file, LogKind.payload),
+      (e: unknown) => e instanceof OperationError && e.status === "EXISTS",
+    );
   });
 });

@@ -12,7 +12,9 @@ let dir: { path: string; cleanup: () => void };
 beforeEach(() => (dir = tempDir()));
 afterEach(() => dir.cleanup());
 
-const named = { vectors: { a: { size: 3, distance: "Dot" as const }, b: { size: 2, distance: "Euclid" as const } } };
+const named = {
+  vectors: { a: { size: 3, distance: "Dot" as const }, b: { size: 2, distance: "Euclid" as const } },
+};
 
 async function shardWith(points: PointStruct[]): Promise<EdgeShard> {
   const shard = await EdgeShard.create(dir.path, named);
@@ -46,7 +48,9 @@ describe("update operations by id", () => {
     // A null removes the key (top level only), as Qdrant does; overwrite keeps nulls.
     shard.update({ set_payload: { points: [1], payload: { k: null, n: null, m: [null] } } });
     shard.update({ set_payload: { points: [2], payload: { c: null }, key: "a.b" } });
-    assert.deepEqual(shard.retrieve([1, 2]).map((r) => r.payload), [{ a: { b: { x: 0, c: 1 } }, m: [null] }, { a: { b: {} } }]);
+    assert.deepEqual(shard.retrieve([1, 2]).map((r) => r.payload), [{ a: { b: { x: 0, c: 1 } }, m: [null] }, {
+      a: { b: {} },
+    }]);
     shard.update({ overwrite_payload: { points: [2], payload: { z: null } } });
     assert.deepEqual(shard.retrieve([2])[0].payload, { z: null });
   });
@@ -59,7 +63,11 @@ describe("update operations by id", () => {
     ]);
     shard.update({ delete_payload: { points: [1, 2], keys: ["a.b", "k", "a[].b"] } });
     shard.update({ overwrite_payload: { points: [3], payload: { y: 2 } } });
-    assert.deepEqual(shard.retrieve([1, 2, 3]).map((r) => r.payload), [{ a: { c: 2 } }, { a: [{ c: 1 }, {}] }, { y: 2 }]);
+    assert.deepEqual(shard.retrieve([1, 2, 3]).map((r) => r.payload), [
+      { a: { c: 2 } },
+      { a: [{ c: 1 }, {}] },
+      { y: 2 },
+    ]);
     shard.update({ clear_payload: [1, 3] });
     assert.deepEqual(shard.retrieve([1, 3]).map((r) => r.payload), [{}, {}]);
   });
@@ -67,7 +75,11 @@ describe("update operations by id", () => {
   it("update_vectors replaces only the vectors given; delete_vectors removes named vectors", async () => {
     using shard = await shardWith([{ id: 1, vector: { a: [1, 0, 0], b: [1, 1] }, payload: { keep: true } }]);
     shard.update({ update_vectors: { points: [{ id: 1, vector: { a: [0, 2, 0] } }] } });
-    assert.deepEqual(shard.retrieve([1], { with_vector: true }), [{ id: 1, payload: { keep: true }, vector: { a: [0, 2, 0], b: [1, 1] } }]);
+    assert.deepEqual(shard.retrieve([1], { with_vector: true }), [{
+      id: 1,
+      payload: { keep: true },
+      vector: { a: [0, 2, 0], b: [1, 1] },
+    }]);
     shard.update({ delete_vectors: { points: [1], vector: ["b"] } });
     assert.deepEqual(shard.retrieve([1], { with_vector: true })[0].vector, { a: [0, 2, 0] });
     assert.deepEqual(shard.query({ query: [0, 0], using: "b" }), []);
@@ -80,25 +92,52 @@ describe("update operations by id", () => {
       { overwrite_payload: { points: [1, 999], payload: { c: 1 } } },
       { delete_payload: { points: [1, 999], keys: ["k"] } },
       { clear_payload: [1, 999] },
-      { update_vectors: { points: [{ id: 1, vector: { a: [0, 0, 1] } }, { id: 999, vector: { a: [0, 0, 1] } }] } },
+      {
+        update_vectors: {
+          points: [{ id: 1, vector: { a: [0, 0, 1] } }, { id: 999, vector: { a: [0, 0, 1] } }],
+        },
+      },
       { delete_vectors: { points: [1, 999], vector: ["a"] } },
     ];
     for (const op of ops) assert.throws(() => shard.update(op), /No point with id 999/);
-    assert.deepEqual(shard.retrieve([1], { with_vector: true }), [{ id: 1, payload: { k: 1 }, vector: { a: [1, 0, 0] } }]);
+    assert.deepEqual(shard.retrieve([1], { with_vector: true }), [{
+      id: 1,
+      payload: { k: 1 },
+      vector: { a: [1, 0, 0] },
+    }]);
   });
 
   it("update_mode insert_only skips existing ids and update_only skips missing ones", async () => {
     using shard = await shardWith([{ id: 1, vector: { a: [1, 0, 0] }, payload: { v: "old" } }]);
     shard.update({
-      upsert_points: { update_mode: "insert_only", points: [{ id: 1, vector: { a: [9, 9, 9] }, payload: { v: "new" } }, { id: 2, vector: { a: [2, 0, 0] } }] },
+      upsert_points: {
+        update_mode: "insert_only",
+        points: [{ id: 1, vector: { a: [9, 9, 9] }, payload: { v: "new" } }, {
+          id: 2,
+          vector: { a: [2, 0, 0] },
+        }],
+      },
     });
     shard.update({
-      upsert_points: { update_mode: "update_only", points: [{ id: 1, vector: { a: [3, 0, 0] }, payload: { v: "upd" } }, { id: 3, vector: { a: [3, 0, 0] } }] },
+      upsert_points: {
+        update_mode: "update_only",
+        points: [{ id: 1, vector: { a: [3, 0, 0] }, payload: { v: "upd" } }, {
+          id: 3,
+          vector: { a: [3, 0, 0] },
+        }],
+      },
     });
     assert.deepEqual(shard.retrieve([1, 2, 3]).map((r) => [r.id, r.payload]), [[1, { v: "upd" }], [2, {}]]);
     // Existence is judged before the operation: a new id twice in one insert_only batch takes the later.
     shard.update({
-      upsert_points: { update_mode: "insert_only", points: [{ id: 5, vector: { a: [1, 0, 0] }, payload: { v: 1 } }, { id: 5, vector: { a: [1, 0, 0] }, payload: { v: 2 } }] },
+      upsert_points: {
+        update_mode: "insert_only",
+        points: [{ id: 5, vector: { a: [1, 0, 0] }, payload: { v: 1 } }, {
+          id: 5,
+          vector: { a: [1, 0, 0] },
+          payload: { v: 2 },
+        }],
+      },
     });
     assert.deepEqual(shard.retrieve([5])[0].payload, { v: 2 });
   });
@@ -134,26 +173,53 @@ describe("update operations by id", () => {
     using shard = await shardWith([{ id: 1, vector: { a: [1, 0, 0] }, payload: { k: 1 } }]);
     const bad: [unknown, RegExp][] = [
       [{ set_payload: { points: [1], payload: [1] } }, /payload must be a JSON object, got an array of 1/],
-      [{ set_payload: { points: [1], payload: {}, key: "a[].b" } }, /set_payload\.key: expected a path of object keys/],
-      [{ delete_payload: { points: [1], keys: "k" } }, /delete_payload\.keys: expected a list of JSON paths, got "k"/],
-      [{ delete_points: { points: [-4] } }, /delete_points\.points: ids\[0\]: point id must be an unsigned integer/],
-      [{ update_vectors: { points: [{ id: 1, vector: { a: [1, 2] } }] } }, /point 1: vector "a" has 2 dimensions, the shard expects 3/],
+      [
+        { set_payload: { points: [1], payload: {}, key: "a[].b" } },
+        /set_payload\.key: expected a path of object keys/,
+      ],
+      [
+        { delete_payload: { points: [1], keys: "k" } },
+        /delete_payload\.keys: expected a list of JSON paths, got "k"/,
+      ],
+      [
+        { delete_points: { points: [-4] } },
+        /delete_points\.points: ids\[0\]: point id must be an unsigned integer/,
+      ],
+      [
+        { update_vectors: { points: [{ id: 1, vector: { a: [1, 2] } }] } },
+        /point 1: vector "a" has 2 dimensions, the shard expects 3/,
+      ],
       [{ delete_vectors: { points: [1], vector: ["q"] } }, /vector "q" does not exist/],
-      [{ upsert_points: { points: [], update_mode: "merge" } }, /update_mode: expected one of upsert, insert_only, update_only, got "merge"/],
+      [
+        { upsert_points: { points: [], update_mode: "merge" } },
+        /update_mode: expected one of upsert, insert_only, update_only, got "merge"/,
+      ],
     ];
     for (const [op, message] of bad) assert.throws(() => shard.update(op as UpdateOperation), message);
-    assert.deepEqual(shard.retrieve([1], { with_vector: true }), [{ id: 1, payload: { k: 1 }, vector: { a: [1, 0, 0] } }]);
+    assert.deepEqual(shard.retrieve([1], { with_vector: true }), [{
+      id: 1,
+      payload: { k: 1 },
+      vector: { a: [1, 0, 0] },
+    }]);
   });
 });
 
 describe("differential: update operations against real Qdrant Edge", () => {
   it("gives the same points, payloads, vectors and versions after the same operations", async () => {
     const random = rng(5);
-    const vector = () => ({ a: [0, 1, 2].map(() => Math.round(random() * 64) / 64), b: [0, 1].map(() => Math.round(random() * 64) / 64) });
+    const vector = () => ({
+      a: [0, 1, 2].map(() => Math.round(random() * 64) / 64),
+      b: [0, 1].map(() => Math.round(random() * 64) / 64),
+    });
     const points: PointStruct[] = Array.from({ length: 300 }, (_, id) => ({
       id,
       vector: vector(),
-      payload: { n: id, a: { b: { x: id % 4 } }, list: [{ b: 1, c: 2 }, { b: 3 }], tag: id % 2 ? "odd" : "even" },
+      payload: {
+        n: id,
+        a: { b: { x: id % 4 } },
+        list: [{ b: 1, c: 2 }, { b: 3 }],
+        tag: id % 2 ? "odd" : "even",
+      },
     }));
     const ops = [
       { set_payload: { points: [1, 2, 3], payload: { c: 1 }, key: "a.b" } },
@@ -164,8 +230,18 @@ describe("differential: update operations against real Qdrant Edge", () => {
       { update_vectors: { points: [{ id: 11, vector: { a: [0.5, 0.5, 0.5] } }] } },
       { delete_vectors: { points: [12, 13], vector: ["b"] } },
       { delete_points: { points: [14, 15, 1000] } },
-      { upsert_points: { update_mode: "insert_only", points: [{ id: 16, vector: vector(), payload: { x: 1 } }, { id: 5000, vector: vector() }] } },
-      { upsert_points: { update_mode: "update_only", points: [{ id: 17, vector: vector(), payload: { y: 1 } }, { id: 6000, vector: vector() }] } },
+      {
+        upsert_points: {
+          update_mode: "insert_only",
+          points: [{ id: 16, vector: vector(), payload: { x: 1 } }, { id: 5000, vector: vector() }],
+        },
+      },
+      {
+        upsert_points: {
+          update_mode: "update_only",
+          points: [{ id: 17, vector: vector(), payload: { y: 1 } }, { id: 6000, vector: vector() }],
+        },
+      },
       { delete_points: { points: [400] } },
     ];
     const ids = [...points.map((p) => p.id as number), 5000, 6000];
@@ -179,18 +255,28 @@ describe("differential: update operations against real Qdrant Edge", () => {
     });
 
     using shard = await EdgeShard.create(dir.path, config);
-    for (let at = 0; at < points.length; at += 256) shard.update({ upsert_points: points.slice(at, at + 256) });
+    for (let at = 0; at < points.length; at += 256) {
+      shard.update({ upsert_points: points.slice(at, at + 256) });
+    }
     for (const op of ops) shard.update(op as UpdateOperation);
 
     const ours = shard.retrieve(ids, { with_payload: true, with_vector: true });
     assert.deepEqual(ours, expected.retrieve);
-    const versions = (hits: { id: unknown; version: number }[]) => hits.map((h) => [h.id, h.version]).sort((x, y) => Number(x[0]) - Number(y[0]));
-    assert.deepEqual(versions(shard.query({ query: [1, 1, 1], using: "a", limit: 400 })), versions(expected.results[0]));
+    const versions = (hits: { id: unknown; version: number }[]) =>
+      hits.map((h) => [h.id, h.version]).sort((x, y) => Number(x[0]) - Number(y[0]));
+    assert.deepEqual(
+      versions(shard.query({ query: [1, 1, 1], using: "a", limit: 400 })),
+      versions(expected.results[0]),
+    );
   });
 });
 
 function oracle(request: unknown) {
-  const run = spawnSync(PYTHON, [ORACLE], { input: JSON.stringify(request), encoding: "utf8", maxBuffer: 1 << 26 });
+  const run = spawnSync(PYTHON, [ORACLE], {
+    input: JSON.stringify(request),
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   assert.equal(run.status, 0, `oracle failed: ${run.stdout} ${run.stderr}`);
   return JSON.parse(run.stdout);
 }

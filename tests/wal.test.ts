@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, cpSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { EdgeShard, OperationError } from "../mod.ts";
 import { tempDir } from "./_helpers.ts";
@@ -29,7 +37,10 @@ describe("write-ahead log", () => {
     shard.close();
     truncateSync(join(segmentDir(copy), "id_tracker.log"), trackerBytes);
     using again = await EdgeShard.load(copy);
-    assert.deepEqual(again.retrieve([1, 2]), [{ id: 1, payload: { a: 1, c: 3 } }, { id: 2, payload: { b: 2 } }]);
+    assert.deepEqual(again.retrieve([1, 2]), [{ id: 1, payload: { a: 1, c: 3 } }, {
+      id: 2,
+      payload: { b: 2 },
+    }]);
     assert.deepEqual(again.query({ query: [1, 1] }).map((h) => [h.id, h.version]).sort(), [[1, 2], [2, 1]]);
     again.update({ delete_points: [2] });
     assert.equal(again.query({ query: [1, 1] }).length, 1);
@@ -46,7 +57,11 @@ describe("write-ahead log", () => {
     shard.close();
     for (let round = 0; round < 2; round++) {
       using again = await EdgeShard.load(copy);
-      assert.deepEqual(again.retrieve([1, 2], { with_vector: true }), [{ id: 1, payload: {}, vector: {} }, { id: 2, payload: {}, vector: [0, 1] }]);
+      assert.deepEqual(again.retrieve([1, 2], { with_vector: true }), [{ id: 1, payload: {}, vector: {} }, {
+        id: 2,
+        payload: {},
+        vector: [0, 1],
+      }]);
     }
   });
 
@@ -90,7 +105,9 @@ describe("write-ahead log", () => {
     writeFileSync(damagedWal, bytes);
     await assert.rejects(
       EdgeShard.load(damaged),
-      (e: unknown) => e instanceof OperationError && e.status === "CORRUPT" && e.message.includes(damagedWal) && e.message.includes("byte 16"),
+      (e: unknown) =>
+        e instanceof OperationError && e.status === "CORRUPT" && e.message.includes(damagedWal) &&
+        e.message.includes("byte 16"),
     );
   });
 
@@ -104,12 +121,16 @@ describe("write-ahead log", () => {
     shard.close();
     writeFileSync(vec, old);
     await assert.rejects(EdgeShard.load(dir.path), (e: unknown) => {
-      return e instanceof OperationError && e.status === "CORRUPT" && e.message.includes(vec) && /holds 1 vectors/.test(e.message);
+      return e instanceof OperationError && e.status === "CORRUPT" && e.message.includes(vec) &&
+        /holds 1 vectors/.test(e.message);
     });
   });
 
   it("fsync_on_update is validated and persisted in edge_config.json", async () => {
-    await assert.rejects(EdgeShard.create(dir.path, { ...config, fsync_on_update: "yes" as unknown as boolean }), /config\.fsync_on_update: expected a boolean, got "yes"/);
+    await assert.rejects(
+      EdgeShard.create(dir.path, { ...config, fsync_on_update: "yes" as unknown as boolean }),
+      /config\.fsync_on_update: expected a boolean, got "yes"/,
+    );
     using shard = await EdgeShard.create(dir.path, { ...config, fsync_on_update: true });
     shard.update({ upsert_points: [{ id: 1, vector: [1, 0] }] });
     assert.equal(JSON.parse(readFileSync(join(dir.path, "edge_config.json"), "utf8")).fsync_on_update, true);

@@ -182,4 +182,3 @@ function readRow(path: string, index: number): Float32Array {
   }
   return out;
 }
-

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type OpenedLibrary, type OpenLibrary, type NativeSymbols, SYMBOLS } from "./symbols.ts";
+import { type NativeSymbols, type OpenedLibrary, type OpenLibrary, SYMBOLS } from "./symbols.ts";
 
 const bunTypes = { void: "void", i32: "i32", u32: "u32", u64: "u64", f32: "f32", buffer: "ptr" } as const;
 

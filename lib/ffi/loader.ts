@@ -173,7 +173,10 @@ function openBestVariant(
   if (arm !== undefined) return openChecked(open, arm, attempts);
   const baselinePath = files["linux-x64-baseline"];
   if (baselinePath === undefined) {
-    attempts.push({ path: JSON.stringify(files), reason: `no build for ${process.platform}-${process.arch}` });
+    attempts.push({
+      path: JSON.stringify(files),
+      reason: `no build for ${process.platform}-${process.arch}`,
+    });
     return undefined;
   }
   const baseline = openChecked(open, baselinePath, attempts);

@@ -47,7 +47,11 @@ export class VectorStorage {
   readonly #dim: number;
   #handle: bigint;
   readonly #u64 = new BigUint64Array(1);
-  #scratch: ExactSearchResult = { offsets: new BigUint64Array(16), scores: new Float32Array(16), counts: new Uint32Array(1) };
+  #scratch: ExactSearchResult = {
+    offsets: new BigUint64Array(16),
+    scores: new Float32Array(16),
+    counts: new Uint32Array(1),
+  };
 
   private constructor(native: NativeLibrary, path: string, dim: number, handle: bigint) {
     this.#native = native;
@@ -101,7 +105,11 @@ export class VectorStorage {
 
   /** Makes written records durable (msync + fsync). */
   flush(): void {
-    checkStatus(this.#native, this.#native.symbols.edge_storage_flush(this.#live()), `Cannot flush ${this.#path}`);
+    checkStatus(
+      this.#native,
+      this.#native.symbols.edge_storage_flush(this.#live()),
+      `Cannot flush ${this.#path}`,
+    );
   }
 
   /**
@@ -111,7 +119,12 @@ export class VectorStorage {
    * The result's arrays are reused by the next search on this storage: read them before searching again.
    * (Allocating three typed arrays per call costs about as much as the FFI call itself.)
    */
-  searchExact(distance: Distance, queries: Float32Array, k: number, allow: Uint8Array | null): ExactSearchResult {
+  searchExact(
+    distance: Distance,
+    queries: Float32Array,
+    k: number,
+    allow: Uint8Array | null,
+  ): ExactSearchResult {
     const nq = queries.length / this.#dim;
     const result = this.#resultBuffers(nq, k);
     if (allow !== null && allow.length === 0) {

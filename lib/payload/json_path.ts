@@ -15,7 +15,9 @@ const INDEX = /^\[(\d*)\]/;
 /** Parses a JSON path, or throws an InvalidArgumentError naming `where` and the path. */
 export function parsePath(path: unknown, where: string): PathStep[] {
   if (typeof path !== "string" || path.length === 0) {
-    throw new InvalidArgumentError(`${where}: expected a JSON path such as "a.b" or "a[].b", got ${JSON.stringify(path)}`);
+    throw new InvalidArgumentError(
+      `${where}: expected a JSON path such as "a.b" or "a[].b", got ${JSON.stringify(path)}`,
+    );
   }
   const steps: PathStep[] = [];
   let rest = path;
@@ -24,7 +26,9 @@ export function parsePath(path: unknown, where: string): PathStep[] {
     let key: string;
     if (rest.startsWith('"')) {
       const end = rest.indexOf('"', 1);
-      if (end < 0) throw new InvalidArgumentError(`${where}: unterminated quote in JSON path ${JSON.stringify(path)}`);
+      if (end < 0) {
+        throw new InvalidArgumentError(`${where}: unterminated quote in JSON path ${JSON.stringify(path)}`);
+      }
       key = rest.slice(1, end);
       rest = rest.slice(end + 1);
     } else {
@@ -32,14 +36,20 @@ export function parsePath(path: unknown, where: string): PathStep[] {
       key = end < 0 ? rest : rest.slice(0, end);
       rest = end < 0 ? "" : rest.slice(end);
     }
-    if (key.length === 0) throw new InvalidArgumentError(`${where}: empty key in JSON path ${JSON.stringify(path)}`);
+    if (key.length === 0) {
+      throw new InvalidArgumentError(`${where}: empty key in JSON path ${JSON.stringify(path)}`);
+    }
     steps.push({ key });
     for (let m = rest.match(INDEX); m !== null; m = rest.match(INDEX)) {
       steps.push(m[1] === "" ? { every: true } : { index: Number(m[1]) });
       rest = rest.slice(m[0].length);
     }
     if (rest.startsWith(".")) rest = rest.slice(1);
-    else if (rest.length > 0) throw new InvalidArgumentError(`${where}: unexpected ${JSON.stringify(rest[0])} in JSON path ${JSON.stringify(path)}`);
+    else if (rest.length > 0) {
+      throw new InvalidArgumentError(
+        `${where}: unexpected ${JSON.stringify(rest[0])} in JSON path ${JSON.stringify(path)}`,
+      );
+    }
   }
   return steps;
 }
@@ -77,7 +87,9 @@ function deleteFrom(value: unknown, steps: readonly PathStep[], at: number): voi
 export function mergeAtPath(payload: Payload, steps: readonly PathStep[], values: Payload): void {
   let target: Payload = payload;
   for (const step of steps) {
-    if (!("key" in step)) throw new InvalidArgumentError("set_payload.key: array steps ([] or [n]) cannot be set into");
+    if (!("key" in step)) {
+      throw new InvalidArgumentError("set_payload.key: array steps ([] or [n]) cannot be set into");
+    }
     const next = target[step.key];
     if (!isPlainObject(next)) target[step.key] = {};
     target = target[step.key] as Payload;

@@ -144,9 +144,12 @@ export class IdTracker {
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const count = body.length >= HEADER_BYTES ? view.getUint32(8, true) : -1;
     if (count < 0 || body.length !== HEADER_BYTES + count * ENTRY_BYTES) {
-      throw new OperationError(`${path}: a record of ${body.length} bytes does not hold whole tracker entries`, {
-        status: "CORRUPT",
-      });
+      throw new OperationError(
+        `${path}: a record of ${body.length} bytes does not hold whole tracker entries`,
+        {
+          status: "CORRUPT",
+        },
+      );
     }
     const version = Number(view.getBigUint64(0, true));
     for (let i = 0, at = HEADER_BYTES; i < count; i++, at += ENTRY_BYTES) {
@@ -156,7 +159,9 @@ export class IdTracker {
         // Offsets stay below 2^32 (OFFSET_LIMIT), so two u32 reads avoid a BigInt per entry.
         const offset = view.getUint32(at + 22, true) === 0 ? view.getUint32(at + 18, true) : OFFSET_LIMIT;
         if (offset >= OFFSET_LIMIT) {
-          throw new OperationError(`${path}: tracker entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
+          throw new OperationError(`${path}: tracker entry ${i} is at offset ${offset}, beyond any segment`, {
+            status: "CORRUPT",
+          });
         }
         this.#set(id, key, offset, version, view.getUint32(at + 26, true));
       } else if (kind === KIND_DELETE) {
@@ -240,7 +245,11 @@ function writeKey(view: DataView, at: number, key: IdKey): void {
 }
 
 /** Reads an id: its number form when it is an integer below 2^53 (no key text needed), else its key text. */
-function readId(view: DataView, at: number, path: string): { id: number | undefined; key: IdKey | undefined } {
+function readId(
+  view: DataView,
+  at: number,
+  path: string,
+): { id: number | undefined; key: IdKey | undefined } {
   const kind = view.getUint8(at);
   if (kind === 0) {
     const high = view.getUint32(at + 5, true);
@@ -250,5 +259,8 @@ function readId(view: DataView, at: number, path: string): { id: number | undefi
   if (kind !== 1) throw new OperationError(`${path}: unknown id kind ${kind}`, { status: "CORRUPT" });
   let hex = "";
   for (let i = 0; i < 16; i++) hex += view.getUint8(at + 1 + i).toString(16).padStart(2, "0");
-  return { id: undefined, key: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` };
+  return {
+    id: undefined,
+    key: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+  };
 }

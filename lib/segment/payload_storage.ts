@@ -72,10 +72,13 @@ export class PayloadStorage {
     try {
       return JSON.parse(decoder.decode(bytes));
     } catch (error) {
-      throw new OperationError(`${this.#log.path}: the payload of offset ${offset} is not JSON: ${(error as Error).message}`, {
-        status: "CORRUPT",
-        cause: error,
-      });
+      throw new OperationError(
+        `${this.#log.path}: the payload of offset ${offset} is not JSON: ${(error as Error).message}`,
+        {
+          status: "CORRUPT",
+          cause: error,
+        },
+      );
     }
   }
 
@@ -99,18 +102,25 @@ export class PayloadStorage {
     const count = body.length >= 4 ? view.getUint32(0, true) : 0;
     let text = 4 + count * ENTRY_BYTES;
     if (body.length < text) {
-      throw new OperationError(`${path}: a payload record of ${body.length} bytes cannot hold ${count} entries`, {
-        status: "CORRUPT",
-      });
+      throw new OperationError(
+        `${path}: a payload record of ${body.length} bytes cannot hold ${count} entries`,
+        {
+          status: "CORRUPT",
+        },
+      );
     }
     for (let i = 0; i < count; i++) {
       const offset = Number(view.getBigUint64(4 + i * ENTRY_BYTES, true));
       if (offset >= OFFSET_LIMIT) {
-        throw new OperationError(`${path}: payload entry ${i} is at offset ${offset}, beyond any segment`, { status: "CORRUPT" });
+        throw new OperationError(`${path}: payload entry ${i} is at offset ${offset}, beyond any segment`, {
+          status: "CORRUPT",
+        });
       }
       const length = view.getUint32(4 + i * ENTRY_BYTES + 8, true);
       if (text + length > body.length) {
-        throw new OperationError(`${path}: payload entry ${i} runs past the end of its record`, { status: "CORRUPT" });
+        throw new OperationError(`${path}: payload entry ${i} runs past the end of its record`, {
+          status: "CORRUPT",
+        });
       }
       this.#position = grown(this.#position, offset + 1);
       this.#length = grown(this.#length, offset + 1);
@@ -119,5 +129,4 @@ export class PayloadStorage {
       text += length;
     }
   }
-
 }

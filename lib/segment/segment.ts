@@ -18,7 +18,12 @@ import { existsSync, mkdirSync, rmSync, statSync, truncateSync } from "node:fs";
 import { basename, join } from "node:path";
 import { OperationError } from "../errors.ts";
 import type { NativeLibrary } from "../ffi/loader.ts";
-import { type Datatype, type Distance, type ExactSearchResult, VectorStorage } from "../kernel/vector_storage.ts";
+import {
+  type Datatype,
+  type Distance,
+  type ExactSearchResult,
+  VectorStorage,
+} from "../kernel/vector_storage.ts";
 import type { IdKey } from "../shard/point_id.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
 import { grown } from "../storage/growable.ts";
@@ -101,18 +106,32 @@ export class Segment {
   }
 
   /** Creates a new, empty segment directory. */
-  static create(native: NativeLibrary, dir: string, vectors: Record<string, Omit<SegmentVector, "slot">>): Segment {
-    if (existsSync(dir)) throw new OperationError(`Cannot create segment ${dir}: it exists`, { status: "EXISTS" });
+  static create(
+    native: NativeLibrary,
+    dir: string,
+    vectors: Record<string, Omit<SegmentVector, "slot">>,
+  ): Segment {
+    if (existsSync(dir)) {
+      throw new OperationError(`Cannot create segment ${dir}: it exists`, { status: "EXISTS" });
+    }
     mkdirSync(join(dir, "vectors"), { recursive: true });
     const slots: Record<string, SegmentVector> = {};
     Object.entries(vectors).forEach(([name, params], slot) => (slots[name] = { slot, ...params }));
     const storages: VectorStorage[] = [];
     for (const v of Object.values(slots)) {
-      storages[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, create: true });
+      storages[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), {
+        dim: v.size,
+        datatype: v.datatype,
+        create: true,
+      });
     }
     const tracker = IdTracker.create(join(dir, "id_tracker.log"));
     const payloads = PayloadStorage.create(join(dir, "payload.log"));
-    const state: SegmentState = { format_version: SEGMENT_FORMAT_VERSION, vectors: slots, next_slot: storages.length };
+    const state: SegmentState = {
+      format_version: SEGMENT_FORMAT_VERSION,
+      vectors: slots,
+      next_slot: storages.length,
+    };
     writeJsonAtomic(join(dir, "segment.json"), state);
     syncDirectory(join(dir, "vectors"));
     return new Segment(native, dir, state, storages, tracker, payloads);
@@ -127,11 +146,21 @@ export class Segment {
     let payloads: PayloadStorage | undefined;
     try {
       for (const v of Object.values(state.vectors)) {
-        opened[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), { dim: v.size, datatype: v.datatype, ...options });
+        opened[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), {
+          dim: v.size,
+          datatype: v.datatype,
+          ...options,
+        });
       }
       const flushed = options.readOnly ? undefined : state.flushed;
-      tracker = IdTracker.open(join(dir, "id_tracker.log"), { ...options, durableBytes: flushed?.id_tracker_bytes });
-      payloads = PayloadStorage.open(join(dir, "payload.log"), { ...options, durableBytes: flushed?.payload_bytes });
+      tracker = IdTracker.open(join(dir, "id_tracker.log"), {
+        ...options,
+        durableBytes: flushed?.id_tracker_bytes,
+      });
+      payloads = PayloadStorage.open(join(dir, "payload.log"), {
+        ...options,
+        durableBytes: flushed?.payload_bytes,
+      });
       checkVectorsCovered(dir, state, opened, tracker);
       return new Segment(native, dir, state, opened, tracker, payloads);
     } catch (error) {
@@ -156,7 +185,11 @@ export class Segment {
   addVector(name: string, params: Omit<SegmentVector, "slot">): void {
     const slot = this.#state.next_slot;
     if (slot >= SLOTS_MAX) {
-      throw new OperationError(`Cannot create vector ${JSON.stringify(name)}: segment ${this.dir} has used all ${SLOTS_MAX} vector slots`);
+      throw new OperationError(
+        `Cannot create vector ${
+          JSON.stringify(name)
+        }: segment ${this.dir} has used all ${SLOTS_MAX} vector slots`,
+      );
     }
     // A file at this slot can only be left over from a crash before segment.json named it: garbage.
     rmSync(vectorPath(this.dir, slot), { force: true });
@@ -167,7 +200,11 @@ export class Segment {
     });
     this.#storages[slot] = storage;
     this.#present[slot] = new Uint8Array(128);
-    this.#state = { ...this.#state, vectors: { ...this.#state.vectors, [name]: { slot, ...params } }, next_slot: slot + 1 };
+    this.#state = {
+      ...this.#state,
+      vectors: { ...this.#state.vectors, [name]: { slot, ...params } },
+      next_slot: slot + 1,
+    };
     writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
   }
 
@@ -230,7 +267,6 @@ export class Segment {
     return this.#tracker.versionAt(offset);
   }
 
-
   /** The stored vector `name` of the point at `offset`, or undefined if the point has none. */
   vector(name: string, offset: number): Float32Array | undefined {
     const v = this.#state.vectors[name];
@@ -265,7 +301,11 @@ export class Segment {
     for (const storage of this.#storages) storage?.flush();
     this.#payloads.sync();
     this.#tracker.sync();
-    const flushed = { version, id_tracker_bytes: this.#tracker.sizeBytes, payload_bytes: this.#payloads.sizeBytes };
+    const flushed = {
+      version,
+      id_tracker_bytes: this.#tracker.sizeBytes,
+      payload_bytes: this.#payloads.sizeBytes,
+    };
     this.#state = { ...this.#state, flushed };
     writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
   }
@@ -315,22 +355,30 @@ export class Segment {
 
   #clearPresent(offset: number): void {
     const byte = offset >> 3;
-    for (const bits of this.#present) if (bits !== undefined && byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+    for (const bits of this.#present) {
+      if (bits !== undefined && byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
+    }
   }
 }
 
 /** Cuts the logs back to the checkpoint (see {@linkcode Checkpoint}); a log shorter than it lost data. */
 function rollBack(dir: string, flushed: Checkpoint): void {
-  const logs: [string, number][] = [["id_tracker.log", flushed.id_tracker_bytes], ["payload.log", flushed.payload_bytes]];
+  const logs: [string, number][] = [["id_tracker.log", flushed.id_tracker_bytes], [
+    "payload.log",
+    flushed.payload_bytes,
+  ]];
   for (const [name, bytes] of logs) {
     const path = join(dir, name);
     // A missing log, or a directory in its place, is reported when the log is opened.
     if (!existsSync(path) || !statSync(path).isFile()) continue;
     const size = statSync(path).size;
     if (size < bytes) {
-      throw new OperationError(`Cannot open segment ${dir}: ${path} has ${size} bytes, fewer than the ${bytes} flushed`, {
-        status: "CORRUPT",
-      });
+      throw new OperationError(
+        `Cannot open segment ${dir}: ${path} has ${size} bytes, fewer than the ${bytes} flushed`,
+        {
+          status: "CORRUPT",
+        },
+      );
     }
     if (size > bytes) truncateSync(path, bytes);
   }
@@ -340,14 +388,21 @@ function rollBack(dir: string, flushed: Checkpoint): void {
  * Every vector the id tracker says a point has must lie inside its vector file. The kernel asserts this
  * (reading past a file is a bug in the caller), so a damaged shard is caught here, as CORRUPT, instead.
  */
-function checkVectorsCovered(dir: string, state: SegmentState, storages: VectorStorage[], tracker: IdTracker): void {
+function checkVectorsCovered(
+  dir: string,
+  state: SegmentState,
+  storages: VectorStorage[],
+  tracker: IdTracker,
+): void {
   const counts = Object.values(state.vectors).map((v) => ({ v, count: storages[v.slot].count }));
   for (const offset of tracker.liveOffsets()) {
     const mask = tracker.vectorMaskAt(offset);
     for (const { v, count } of counts) {
       if ((mask & (1 << v.slot)) !== 0 && offset >= count) {
         throw new OperationError(
-          `Cannot open segment ${dir}: point ${tracker.keyAt(offset)} has its vector in slot ${v.slot} at offset ${offset}, ` +
+          `Cannot open segment ${dir}: point ${
+            tracker.keyAt(offset)
+          } has its vector in slot ${v.slot} at offset ${offset}, ` +
             `but ${vectorPath(dir, v.slot)} holds ${count} vectors`,
           { status: "CORRUPT" },
         );
@@ -391,25 +446,36 @@ function readState(dir: string): SegmentState {
   const path = join(dir, "segment.json");
   const state = readJson(path) as Partial<SegmentState> | null;
   if (
-    state?.format_version !== SEGMENT_FORMAT_VERSION || typeof state.vectors !== "object" || state.vectors === null ||
+    state?.format_version !== SEGMENT_FORMAT_VERSION || typeof state.vectors !== "object" ||
+    state.vectors === null ||
     typeof state.next_slot !== "number"
   ) {
     throw new OperationError(
-      `Cannot open segment ${dir}: segment.json has format version ${JSON.stringify(state?.format_version)}, ` +
+      `Cannot open segment ${dir}: segment.json has format version ${
+        JSON.stringify(state?.format_version)
+      }, ` +
         `expected ${SEGMENT_FORMAT_VERSION} with a vectors map and next_slot`,
       { status: "CORRUPT" },
     );
   }
   for (const [name, v] of Object.entries(state.vectors as Record<string, unknown>)) {
     const entry = v as Partial<SegmentVector> | null;
-    const slotOk = Number.isInteger(entry?.slot) && entry!.slot! >= 0 && entry!.slot! < Math.min(state.next_slot!, SLOTS_MAX);
+    const slotOk = Number.isInteger(entry?.slot) && entry!.slot! >= 0 &&
+      entry!.slot! < Math.min(state.next_slot!, SLOTS_MAX);
     try {
-      if (!slotOk) throw new Error(`slot ${JSON.stringify(entry?.slot)} is not below next_slot ${state.next_slot}`);
+      if (!slotOk) {
+        throw new Error(`slot ${JSON.stringify(entry?.slot)} is not below next_slot ${state.next_slot}`);
+      }
       resolveVectorParams(name, entry);
     } catch (error) {
-      throw new OperationError(`Cannot open segment ${dir}: segment.json's vector ${JSON.stringify(name)}: ${(error as Error).message}`, {
-        status: "CORRUPT",
-      });
+      throw new OperationError(
+        `Cannot open segment ${dir}: segment.json's vector ${JSON.stringify(name)}: ${
+          (error as Error).message
+        }`,
+        {
+          status: "CORRUPT",
+        },
+      );
     }
   }
   return state as SegmentState;

@@ -12,6 +12,7 @@ export type { Datatype, Distance };
 export interface EdgeVectorParams {
   /** Number of dimensions (1 to 65,536). */
   size: number;
+  /** How vectors are compared: `Cosine` and `Dot` are similarities, `Euclid` and `Manhattan` distances. */
   distance: Distance;
   /** Element type of stored vectors; `"float32"` by default. */
   datatype?: Datatype;
@@ -24,6 +25,7 @@ export interface EdgeVectorParams {
  * or a map from vector name to parameters.
  */
 export interface EdgeConfig {
+  /** The default vector (one `EdgeVectorParams`, named `""`) or named vectors. */
   vectors: EdgeVectorParams | Record<string, EdgeVectorParams>;
   /** Accepted for compatibility: payloads are always stored on disk and read on demand. */
   on_disk_payload?: boolean;
@@ -36,8 +38,14 @@ export interface EdgeConfig {
 
 /** A configuration after validation: every vector named, every default filled in. */
 export interface ResolvedConfig {
-  vectors: Record<string, Required<Pick<EdgeVectorParams, "size" | "distance" | "datatype">> & { on_disk: boolean }>;
+  /** Every vector by name, with defaults filled in. */
+  vectors: Record<
+    string,
+    Required<Pick<EdgeVectorParams, "size" | "distance" | "datatype">> & { on_disk: boolean }
+  >;
+  /** Always true: payloads live on disk and are read on demand. */
   on_disk_payload: boolean;
+  /** Whether every update fsyncs the write-ahead log. */
   fsync_on_update: boolean;
 }
 
@@ -50,16 +58,24 @@ const DATATYPES: readonly Datatype[] = ["float32", "float16", "uint8"];
 
 /** Validates a user-supplied configuration and fills in defaults, or throws an InvalidArgumentError. */
 export function resolveConfig(config: unknown): ResolvedConfig {
-  if (!isObject(config)) throw new InvalidArgumentError(`config: expected an object, got ${describe(config)}`);
+  if (!isObject(config)) {
+    throw new InvalidArgumentError(`config: expected an object, got ${describe(config)}`);
+  }
   const vectors = config.vectors;
   if (!isObject(vectors)) {
-    throw new InvalidArgumentError(`config.vectors: expected vector parameters or a map of them, got ${describe(vectors)}`);
+    throw new InvalidArgumentError(
+      `config.vectors: expected vector parameters or a map of them, got ${describe(vectors)}`,
+    );
   }
   const named: Record<string, unknown> = typeof vectors.size === "number" ? { "": vectors } : vectors;
   const names = Object.keys(named);
-  if (names.length === 0) throw new InvalidArgumentError("config.vectors: expected at least one vector, got none");
+  if (names.length === 0) {
+    throw new InvalidArgumentError("config.vectors: expected at least one vector, got none");
+  }
   if (names.length > VECTOR_NAMES_MAX) {
-    throw new InvalidArgumentError(`config.vectors: at most ${VECTOR_NAMES_MAX} vectors, got ${names.length}`);
+    throw new InvalidArgumentError(
+      `config.vectors: at most ${VECTOR_NAMES_MAX} vectors, got ${names.length}`,
+    );
   }
   const resolved: ResolvedConfig = { vectors: {}, on_disk_payload: true, fsync_on_update: false };
   for (const name of names) resolved.vectors[name] = resolveVectorParams(name, named[name]);
@@ -79,16 +95,24 @@ export type ResolvedVectorParams = ResolvedConfig["vectors"][string];
 /** Validates the parameters of the vector `name`, or throws an InvalidArgumentError naming the field. */
 export function resolveVectorParams(name: string, params: unknown): ResolvedVectorParams {
   const where = `config.vectors[${JSON.stringify(name)}]`;
-  if (!isObject(params)) throw new InvalidArgumentError(`${where}: expected vector parameters, got ${describe(params)}`);
+  if (!isObject(params)) {
+    throw new InvalidArgumentError(`${where}: expected vector parameters, got ${describe(params)}`);
+  }
   const { size, distance, datatype = "float32", on_disk = false } = params;
   if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > VECTOR_SIZE_MAX) {
-    throw new InvalidArgumentError(`${where}.size: expected an integer from 1 to ${VECTOR_SIZE_MAX}, got ${describe(size)}`);
+    throw new InvalidArgumentError(
+      `${where}.size: expected an integer from 1 to ${VECTOR_SIZE_MAX}, got ${describe(size)}`,
+    );
   }
   if (!DISTANCES.includes(distance as Distance)) {
-    throw new InvalidArgumentError(`${where}.distance: expected one of ${DISTANCES.join(", ")}, got ${describe(distance)}`);
+    throw new InvalidArgumentError(
+      `${where}.distance: expected one of ${DISTANCES.join(", ")}, got ${describe(distance)}`,
+    );
   }
   if (!DATATYPES.includes(datatype as Datatype)) {
-    throw new InvalidArgumentError(`${where}.datatype: expected one of ${DATATYPES.join(", ")}, got ${describe(datatype)}`);
+    throw new InvalidArgumentError(
+      `${where}.datatype: expected one of ${DATATYPES.join(", ")}, got ${describe(datatype)}`,
+    );
   }
   if (typeof on_disk !== "boolean") {
     throw new InvalidArgumentError(`${where}.on_disk: expected a boolean, got ${describe(on_disk)}`);
@@ -118,7 +142,9 @@ export function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  }
   if (typeof value === "object") return "an object";
   if (typeof value === "bigint") return `${value}n`;
   return String(value);

@@ -11,7 +11,14 @@ import { loadedNativeLibrary, type NativeLibrary, nativeLibrary } from "../ffi/l
 import type { Payload } from "../segment/payload_storage.ts";
 import { type PreparedPoint, Segment } from "../segment/segment.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
-import { describe, type EdgeConfig, isObject, type ResolvedConfig, resolveConfig, sameVectors } from "./config.ts";
+import {
+  describe,
+  type EdgeConfig,
+  isObject,
+  resolveConfig,
+  type ResolvedConfig,
+  sameVectors,
+} from "./config.ts";
 import { describeKey, type IdKey, keyToId } from "./point_id.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { type Operation, parseOperation, type PreparedVectors } from "./operations.ts";
@@ -70,7 +77,13 @@ export class EdgeShard {
   /** Set when a write failed after its WAL record was written: the state on disk is then uncertain. */
   #poisoned: Error | undefined;
 
-  private constructor(path: string, config: ResolvedConfig, segment: Segment, wal: Wal | undefined, lock: DirectoryLock) {
+  private constructor(
+    path: string,
+    config: ResolvedConfig,
+    segment: Segment,
+    wal: Wal | undefined,
+    lock: DirectoryLock,
+  ) {
     this.path = path;
     this.#lock = lock;
     this.#config = config;
@@ -102,9 +115,12 @@ export class EdgeShard {
     const segmentDir = join(path, SEGMENTS_DIR, crypto.randomUUID());
     try {
       if (holdsShard(path)) {
-        throw new OperationError(`Cannot create a shard in ${path}: it already holds a shard; use EdgeShard.load()`, {
-          status: "EXISTS",
-        });
+        throw new OperationError(
+          `Cannot create a shard in ${path}: it already holds a shard; use EdgeShard.load()`,
+          {
+            status: "EXISTS",
+          },
+        );
       }
       mkdirSync(join(path, SEGMENTS_DIR), { recursive: true });
       try {
@@ -138,15 +154,20 @@ export class EdgeShard {
    * ```
    */
   static async load(path: string, configOrOptions?: EdgeConfig | LoadOptions): Promise<EdgeShard> {
-    const options: LoadOptions = configOrOptions === undefined ? {} : "vectors" in configOrOptions
+    const options: LoadOptions = configOrOptions === undefined
+      ? {}
+      : "vectors" in configOrOptions
       ? { config: configOrOptions }
       : configOrOptions;
     const requested = options.config === undefined ? undefined : resolveConfig(options.config);
     const native = await nativeLibrary();
     if (!existsSync(path)) {
-      throw new OperationError(`Cannot load a shard from ${path}: the directory does not exist; use EdgeShard.create()`, {
-        status: "NOT_FOUND",
-      });
+      throw new OperationError(
+        `Cannot load a shard from ${path}: the directory does not exist; use EdgeShard.create()`,
+        {
+          status: "NOT_FOUND",
+        },
+      );
     }
     const lock = DirectoryLock.acquire(native, path, options.readOnly ? "read" : "write");
     try {
@@ -166,24 +187,38 @@ export class EdgeShard {
   ): EdgeShard {
     const persisted = readPersistedConfig(path);
     if (persisted === undefined) {
-      throw new OperationError(`Cannot load a shard from ${path}: there is no ${CONFIG_FILE}; use EdgeShard.create()`, {
-        status: "NOT_FOUND",
-      });
+      throw new OperationError(
+        `Cannot load a shard from ${path}: there is no ${CONFIG_FILE}; use EdgeShard.create()`,
+        {
+          status: "NOT_FOUND",
+        },
+      );
     }
     if (requested !== undefined && !sameVectors(requested, persisted)) {
       throw new InvalidArgumentError(
-        `Cannot load ${path}: the given vectors ${JSON.stringify(requested.vectors)} differ from the shard's ` +
+        `Cannot load ${path}: the given vectors ${
+          JSON.stringify(requested.vectors)
+        } differ from the shard's ` +
           `${JSON.stringify(persisted.vectors)}`,
       );
     }
     const segmentDirs = listSegments(path);
     if (segmentDirs.length !== 1) {
-      throw new OperationError(`Cannot load ${path}: expected one segment in ${SEGMENTS_DIR}/, found ${segmentDirs.length}`, {
-        status: "CORRUPT",
-      });
+      throw new OperationError(
+        `Cannot load ${path}: expected one segment in ${SEGMENTS_DIR}/, found ${segmentDirs.length}`,
+        {
+          status: "CORRUPT",
+        },
+      );
     }
     if (readOnly) {
-      return new EdgeShard(path, persisted, Segment.open(native, segmentDirs[0], { readOnly: true }), undefined, lock);
+      return new EdgeShard(
+        path,
+        persisted,
+        Segment.open(native, segmentDirs[0], { readOnly: true }),
+        undefined,
+        lock,
+      );
     }
     const segment = Segment.open(native, segmentDirs[0]);
     const pending: [number, Operation, string][] = [];
@@ -237,7 +272,10 @@ export class EdgeShard {
       if (this.#config.fsync_on_update) wal.sync();
     } catch (error) {
       this.#poisoned = error as Error;
-      throw new OperationError(`Cannot apply update ${version} to ${this.path}: ${(error as Error).message}`, { cause: error });
+      throw new OperationError(
+        `Cannot apply update ${version} to ${this.path}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -256,17 +294,23 @@ export class EdgeShard {
    */
   query(request: QueryRequest): ScoredPoint[] {
     const segment = this.#live();
-    if (!isObject(request)) throw new InvalidArgumentError(`query: expected a request object, got ${describe(request)}`);
+    if (!isObject(request)) {
+      throw new InvalidArgumentError(`query: expected a request object, got ${describe(request)}`);
+    }
     const using = request.using ?? "";
     const target = segment.vectors[using];
     if (target === undefined) throw unknownVector("Cannot query", using, segment.vectors);
-    const input = isObject(request.query) && "nearest" in request.query ? request.query.nearest : request.query;
+    const input = isObject(request.query) && "nearest" in request.query
+      ? request.query.nearest
+      : request.query;
     const vector = prepareVector(input, target, `Cannot query: query vector ${JSON.stringify(using)}`);
     const limit = nonNegativeInteger(request.limit ?? DEFAULT_LIMIT, "query.limit");
     const offset = nonNegativeInteger(request.offset ?? 0, "query.offset");
     const given = request.score_threshold ?? undefined;
     if (given !== undefined && (typeof given !== "number" || !Number.isFinite(given))) {
-      throw new InvalidArgumentError(`query.score_threshold: expected a finite number, got ${describe(given)}`);
+      throw new InvalidArgumentError(
+        `query.score_threshold: expected a finite number, got ${describe(given)}`,
+      );
     }
     // Scores are 32-bit floats, and Qdrant compares the threshold as one too.
     const threshold = given === undefined ? undefined : Math.fround(given);
@@ -328,7 +372,9 @@ export class EdgeShard {
    */
   count(request: CountRequest = {}): number {
     const segment = this.#live();
-    if (!isObject(request)) throw new InvalidArgumentError(`count: expected a request object, got ${describe(request)}`);
+    if (!isObject(request)) {
+      throw new InvalidArgumentError(`count: expected a request object, got ${describe(request)}`);
+    }
     return segment.pointCount;
   }
 
@@ -414,7 +460,9 @@ export class EdgeShard {
   refresh(): void {
     const segment = this.#live();
     if (this.#wal !== undefined) {
-      throw new OperationError(`Cannot refresh ${this.path}: only a shard loaded read-only needs it`, { status: "INVALID_ARGUMENT" });
+      throw new OperationError(`Cannot refresh ${this.path}: only a shard loaded read-only needs it`, {
+        status: "INVALID_ARGUMENT",
+      });
     }
     const fresh = Segment.open(loadedNativeLibrary(), segment.dir, { readOnly: true });
     segment.close();
@@ -465,7 +513,9 @@ export class EdgeShard {
     const segment = this.#live();
     const wal = this.#wal;
     if (wal === undefined) {
-      throw new OperationError(`Cannot write to ${this.path}: it was loaded read-only`, { status: "INVALID_ARGUMENT" });
+      throw new OperationError(`Cannot write to ${this.path}: it was loaded read-only`, {
+        status: "INVALID_ARGUMENT",
+      });
     }
     if (this.#poisoned !== undefined) {
       throw new OperationError(
@@ -492,24 +542,51 @@ export class EdgeShard {
         segment.delete(version, op.keys);
         return;
       case "set_payload":
-        return this.#rewrite(segment, version, op.keys, (point) => mergeAtPath(point.payload, op.path, structuredClone(op.payload)));
+        return this.#rewrite(
+          segment,
+          version,
+          op.keys,
+          (point) => mergeAtPath(point.payload, op.path, structuredClone(op.payload)),
+        );
       case "overwrite_payload":
-        return this.#rewrite(segment, version, op.keys, (point) => (point.payload = structuredClone(op.payload)));
+        return this.#rewrite(
+          segment,
+          version,
+          op.keys,
+          (point) => (point.payload = structuredClone(op.payload)),
+        );
       case "delete_payload":
-        return this.#rewrite(segment, version, op.keys, (point) => op.paths.forEach((path) => deleteAtPath(point.payload, path)));
+        return this.#rewrite(
+          segment,
+          version,
+          op.keys,
+          (point) => op.paths.forEach((path) => deleteAtPath(point.payload, path)),
+        );
       case "clear_payload":
         return this.#rewrite(segment, version, op.keys, (point) => (point.payload = {}));
       case "update_vectors": {
         // The same id may come more than once: its vectors apply in order, as Qdrant applies each entry.
         const byKey = new Map<IdKey, PreparedVectors>();
         for (const p of op.points) byKey.set(p.key, { ...byKey.get(p.key), ...p.vectors });
-        return this.#rewrite(segment, version, [...byKey.keys()], (point) => Object.assign(point.vectors, byKey.get(point.key)));
+        return this.#rewrite(
+          segment,
+          version,
+          [...byKey.keys()],
+          (point) => Object.assign(point.vectors, byKey.get(point.key)),
+        );
       }
       case "delete_vectors":
-        return this.#rewrite(segment, version, op.keys, (point) => op.names.forEach((name) => delete point.vectors[name]));
+        return this.#rewrite(
+          segment,
+          version,
+          op.keys,
+          (point) => op.names.forEach((name) => delete point.vectors[name]),
+        );
       case "create_vector":
         if (!(op.name in segment.vectors)) segment.addVector(op.name, op.params);
-        if (!(op.name in this.#config.vectors)) this.#saveConfig({ ...this.#config.vectors, [op.name]: op.params });
+        if (!(op.name in this.#config.vectors)) {
+          this.#saveConfig({ ...this.#config.vectors, [op.name]: op.params });
+        }
         return;
       case "delete_vector": {
         if (op.name in segment.vectors) segment.removeVector(op.name);
@@ -522,7 +599,12 @@ export class EdgeShard {
   }
 
   /** Writes each point of `keys` (all exist: see checkTargets) again, after `change` edits a copy of it. */
-  #rewrite(segment: Segment, version: number, keys: readonly IdKey[], change: (point: StoredPoint) => void): void {
+  #rewrite(
+    segment: Segment,
+    version: number,
+    keys: readonly IdKey[],
+    change: (point: StoredPoint) => void,
+  ): void {
     const points: PreparedPoint[] = [];
     for (const key of new Set(keys)) {
       const offset = segment.offsetOf(key)!;
@@ -549,7 +631,11 @@ export class EdgeShard {
     const names = Object.keys(vectors);
     return {
       payload: payloadSelector(withPayload),
-      vectors: withVector === false ? undefined : withVector === true ? names : checkVectorNames(withVector, vectors),
+      vectors: withVector === false
+        ? undefined
+        : withVector === true
+        ? names
+        : checkVectorNames(withVector, vectors),
       lone: names.length === 1 && names[0] === "",
     };
   }
@@ -578,17 +664,22 @@ export class EdgeShard {
  * assumes (the ids exist, the vectors are known and of the right size) and call it CORRUPT otherwise.
  */
 function checkReplayable(segment: Segment, op: Operation, version: number, walFile: string): void {
-  const bad = (what: string) => new OperationError(`${walFile}: op ${version} cannot be replayed: ${what}`, { status: "CORRUPT" });
+  const bad = (what: string) =>
+    new OperationError(`${walFile}: op ${version} cannot be replayed: ${what}`, { status: "CORRUPT" });
   if (op.kind === "upsert" || op.kind === "update_vectors") {
     for (const point of op.points) {
       for (const [name, vector] of Object.entries(point.vectors)) {
         const target = segment.vectors[name];
         if (target === undefined) throw bad(`vector ${JSON.stringify(name)} does not exist`);
-        if (vector.length !== target.size) throw bad(`vector ${JSON.stringify(name)} has ${vector.length} values, not ${target.size}`);
+        if (vector.length !== target.size) {
+          throw bad(`vector ${JSON.stringify(name)} has ${vector.length} values, not ${target.size}`);
+        }
       }
     }
   }
-  if (op.kind === "delete_vectors" && op.names.some((name) => !(name in segment.vectors))) throw bad("it names an unknown vector");
+  if (op.kind === "delete_vectors" && op.names.some((name) => !(name in segment.vectors))) {
+    throw bad("it names an unknown vector");
+  }
   try {
     checkTargets(segment, op);
   } catch (error) {
@@ -598,11 +689,17 @@ function checkReplayable(segment: Segment, op: Operation, version: number, walFi
 
 /** After replay, the persisted configuration and the segment must describe the same vectors. */
 function checkSameVectors(path: string, config: ResolvedConfig, segment: Segment): void {
-  const fromSegment = Object.entries(segment.vectors).map(([name, v]) => `${name}:${v.size}:${v.distance}:${v.datatype}`).sort();
-  const fromConfig = Object.entries(config.vectors).map(([name, v]) => `${name}:${v.size}:${v.distance}:${v.datatype}`).sort();
+  const fromSegment = Object.entries(segment.vectors).map(([name, v]) =>
+    `${name}:${v.size}:${v.distance}:${v.datatype}`
+  ).sort();
+  const fromConfig = Object.entries(config.vectors).map(([name, v]) =>
+    `${name}:${v.size}:${v.distance}:${v.datatype}`
+  ).sort();
   if (fromSegment.join() !== fromConfig.join()) {
     throw new OperationError(
-      `Cannot load ${path}: ${join(path, CONFIG_FILE)} describes the vectors [${fromConfig.join(", ")}] but segment ` +
+      `Cannot load ${path}: ${join(path, CONFIG_FILE)} describes the vectors [${
+        fromConfig.join(", ")
+      }] but segment ` +
         `${segment.dir} holds [${fromSegment.join(", ")}]`,
       { status: "CORRUPT" },
     );
@@ -614,7 +711,11 @@ function checkSameVectors(path: string, config: ResolvedConfig, segment: Segment
  * operation, and here it fails before anything (the WAL record included) is written.
  */
 function checkTargets(segment: Segment, op: Operation): void {
-  const keys = op.kind === "update_vectors" ? op.points.map((p) => p.key) : "keys" in op && op.kind !== "delete" ? op.keys : [];
+  const keys = op.kind === "update_vectors"
+    ? op.points.map((p) => p.key)
+    : "keys" in op && op.kind !== "delete"
+    ? op.keys
+    : [];
   const missing = keys.find((key) => segment.offsetOf(key) === undefined);
   if (missing !== undefined) throw new InvalidArgumentError(`No point with id ${describeKey(missing)}`);
 }
@@ -626,7 +727,12 @@ interface StoredPoint {
   payload: Payload;
 }
 
-function preparedPoint(segment: Segment, key: IdKey, vectors: PreparedVectors, payload: Payload): PreparedPoint {
+function preparedPoint(
+  segment: Segment,
+  key: IdKey,
+  vectors: PreparedVectors,
+  payload: Payload,
+): PreparedPoint {
   const bySlot: (Float32Array | undefined)[] = [];
   for (const [name, vector] of Object.entries(vectors)) bySlot[segment.vectors[name].slot] = vector;
   return { key, vectors: bySlot, payload: encodePayload(payload) };
@@ -643,7 +749,11 @@ interface Selection {
 function payloadSelector(selector: WithPayload): ((payload: Payload) => Payload) | undefined {
   if (selector === false) return undefined;
   if (selector === true) return (payload) => payload;
-  const include = Array.isArray(selector) ? selector : isObject(selector) && "include" in selector ? selector.include : undefined;
+  const include = Array.isArray(selector)
+    ? selector
+    : isObject(selector) && "include" in selector
+    ? selector.include
+    : undefined;
   const exclude = isObject(selector) && "exclude" in selector ? selector.exclude : undefined;
   if (include !== undefined) {
     checkKeys(include, "with_payload.include");
@@ -677,7 +787,9 @@ function checkVectorNames(names: unknown, vectors: Readonly<Record<string, unkno
   for (const name of names as string[]) {
     if (!(name in vectors)) {
       const known = Object.keys(vectors).map((n) => JSON.stringify(n)).join(", ");
-      throw new InvalidArgumentError(`with_vector: vector ${JSON.stringify(name)} does not exist; the shard has ${known}`);
+      throw new InvalidArgumentError(
+        `with_vector: vector ${JSON.stringify(name)} does not exist; the shard has ${known}`,
+      );
     }
   }
   return names as string[];

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import { parsePath, type PathStep } from "../payload/json_path.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import type { SegmentVector } from "../segment/segment.ts";
-import { describe, isObject, resolveVectorParams, type ResolvedVectorParams } from "./config.ts";
+import { describe, isObject, type ResolvedVectorParams, resolveVectorParams } from "./config.ts";
 import { describeKey, type IdKey, idKey } from "./point_id.ts";
 import { checkPayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 
@@ -51,12 +51,16 @@ const UPDATE_MODES: readonly UpdateMode[] = ["upsert", "insert_only", "update_on
 
 /** Validates one `update()` argument against the shard's vectors. */
 export function parseOperation(operation: unknown, vectors: Vectors): Operation {
-  if (!isObject(operation)) throw new InvalidArgumentError(`update: expected an operation object, got ${describe(operation)}`);
+  if (!isObject(operation)) {
+    throw new InvalidArgumentError(`update: expected an operation object, got ${describe(operation)}`);
+  }
   const names = Object.keys(operation);
   const name = names[0] as typeof OPERATION_NAMES[number];
   if (names.length !== 1 || !OPERATION_NAMES.includes(name)) {
     const got = names.map((n) => JSON.stringify(n)).join(", ") || "none";
-    throw new InvalidArgumentError(`update: expected exactly one of ${OPERATION_NAMES.join(", ")}, got ${got}`);
+    throw new InvalidArgumentError(
+      `update: expected exactly one of ${OPERATION_NAMES.join(", ")}, got ${got}`,
+    );
   }
   const body = operation[name];
   switch (name) {
@@ -68,7 +72,9 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
       const b = objectBody(body, name);
       const path = b.key === undefined ? [] : parsePath(b.key, `${name}.key`);
       if (path.some((step) => !("key" in step))) {
-        throw new InvalidArgumentError(`${name}.key: expected a path of object keys, got ${JSON.stringify(b.key)}`);
+        throw new InvalidArgumentError(
+          `${name}.key: expected a path of object keys, got ${JSON.stringify(b.key)}`,
+        );
       }
       return { kind: "set_payload", keys: pointsOf(b, name), payload: payloadOf(b.payload, name), path };
     }
@@ -78,7 +84,11 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
     }
     case "delete_payload": {
       const b = objectBody(body, name);
-      if (!Array.isArray(b.keys)) throw new InvalidArgumentError(`${name}.keys: expected a list of JSON paths, got ${describe(b.keys)}`);
+      if (!Array.isArray(b.keys)) {
+        throw new InvalidArgumentError(
+          `${name}.keys: expected a list of JSON paths, got ${describe(b.keys)}`,
+        );
+      }
       const paths = b.keys.map((key, i) => parsePath(key, `${name}.keys[${i}]`));
       return { kind: "delete_payload", keys: pointsOf(b, name), paths };
     }
@@ -89,7 +99,9 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
     case "delete_vectors": {
       const b = objectBody(body, name);
       if (!Array.isArray(b.vector) || b.vector.some((n) => typeof n !== "string")) {
-        throw new InvalidArgumentError(`${name}.vector: expected a list of vector names, got ${describe(b.vector)}`);
+        throw new InvalidArgumentError(
+          `${name}.vector: expected a list of vector names, got ${describe(b.vector)}`,
+        );
       }
       for (const vectorName of b.vector as string[]) {
         if (!(vectorName in vectors)) throw unknownVector(`Cannot ${name}`, vectorName, vectors);
@@ -104,7 +116,9 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
         throw unknownVector(`Cannot ${name}`, String(b.vector_name), vectors);
       }
       if (Object.keys(vectors).length === 1) {
-        throw new InvalidArgumentError(`Cannot ${name} ${JSON.stringify(b.vector_name)}: it is the shard's only vector`);
+        throw new InvalidArgumentError(
+          `Cannot ${name} ${JSON.stringify(b.vector_name)}: it is the shard's only vector`,
+        );
       }
       return { kind: "delete_vector", name: b.vector_name };
     }
@@ -113,20 +127,32 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
 
 function parseUpsert(body: unknown, vectors: Vectors): Operation {
   if (!Array.isArray(body) && !isObject(body)) {
-    throw new InvalidArgumentError(`upsert_points: expected a list of points or { points }, got ${describe(body)}`);
+    throw new InvalidArgumentError(
+      `upsert_points: expected a list of points or { points }, got ${describe(body)}`,
+    );
   }
   const b = Array.isArray(body) ? { points: body } : body;
   const mode = (b.update_mode ?? "upsert") as UpdateMode;
   if (!UPDATE_MODES.includes(mode)) {
-    throw new InvalidArgumentError(`upsert_points.update_mode: expected one of ${UPDATE_MODES.join(", ")}, got ${describe(b.update_mode)}`);
+    throw new InvalidArgumentError(
+      `upsert_points.update_mode: expected one of ${UPDATE_MODES.join(", ")}, got ${describe(b.update_mode)}`,
+    );
   }
   if (!Array.isArray(b.points)) {
-    throw new InvalidArgumentError(`upsert_points: expected a list of points or { points }, got ${describe(b.points)}`);
+    throw new InvalidArgumentError(
+      `upsert_points: expected a list of points or { points }, got ${describe(b.points)}`,
+    );
   }
   const points = b.points.map((point, index) => {
     const { key, context, fields } = pointFields(point, index, "upsert");
-    if (fields.vector === undefined) throw new InvalidArgumentError(`${context}: expected a vector, got nothing`);
-    return { key, vectors: vectorsOf(fields.vector, vectors, context), payload: checkedPayload(fields.payload, context) };
+    if (fields.vector === undefined) {
+      throw new InvalidArgumentError(`${context}: expected a vector, got nothing`);
+    }
+    return {
+      key,
+      vectors: vectorsOf(fields.vector, vectors, context),
+      payload: checkedPayload(fields.payload, context),
+    };
   });
   return { kind: "upsert", mode, points };
 }
@@ -134,7 +160,9 @@ function parseUpsert(body: unknown, vectors: Vectors): Operation {
 function parseUpdateVectors(body: unknown, vectors: Vectors): Operation {
   const b = objectBody(body, "update_vectors");
   if (!Array.isArray(b.points)) {
-    throw new InvalidArgumentError(`update_vectors.points: expected a list of { id, vector }, got ${describe(b.points)}`);
+    throw new InvalidArgumentError(
+      `update_vectors.points: expected a list of { id, vector }, got ${describe(b.points)}`,
+    );
   }
   const points = b.points.map((point, index) => {
     const { key, context, fields } = pointFields(point, index, "update vectors of");
@@ -147,13 +175,21 @@ function parseCreateVector(body: unknown, vectors: Vectors): Operation {
   const b = objectBody(body, "create_vector_name");
   const name = b.vector_name;
   if (typeof name !== "string") {
-    throw new InvalidArgumentError(`create_vector_name.vector_name: expected a string, got ${describe(name)}`);
+    throw new InvalidArgumentError(
+      `create_vector_name.vector_name: expected a string, got ${describe(name)}`,
+    );
   }
-  const params = resolveVectorParams(name, { size: b.size, distance: b.distance, datatype: b.datatype, on_disk: b.on_disk });
+  const params = resolveVectorParams(name, {
+    size: b.size,
+    distance: b.distance,
+    datatype: b.datatype,
+    on_disk: b.on_disk,
+  });
   const existing = vectors[name];
   if (
     existing !== undefined &&
-    (existing.size !== params.size || existing.distance !== params.distance || existing.datatype !== params.datatype)
+    (existing.size !== params.size || existing.distance !== params.distance ||
+      existing.datatype !== params.datatype)
   ) {
     throw new InvalidArgumentError(
       `Cannot create_vector_name: vector ${JSON.stringify(name)} already exists with different parameters ` +
@@ -165,7 +201,9 @@ function parseCreateVector(body: unknown, vectors: Vectors): Operation {
 
 function pointFields(point: unknown, index: number, verb: string) {
   if (!isObject(point)) {
-    throw new InvalidArgumentError(`Cannot ${verb} points[${index}]: expected a point object, got ${describe(point)}`);
+    throw new InvalidArgumentError(
+      `Cannot ${verb} points[${index}]: expected a point object, got ${describe(point)}`,
+    );
   }
   const key = idKey(point.id, `Cannot ${verb} points[${index}]`);
   return { key, context: `Cannot ${verb} point ${describeKey(key)}`, fields: point };
@@ -173,7 +211,9 @@ function pointFields(point: unknown, index: number, verb: string) {
 
 function vectorsOf(input: unknown, vectors: Vectors, context: string): PreparedVectors {
   const named: Record<string, unknown> = Array.isArray(input) || ArrayBuffer.isView(input) ? { "": input } : (
-    isObject(input) ? input : invalid(`${context}: expected a vector or a map of named vectors, got ${describe(input)}`)
+    isObject(input)
+      ? input
+      : invalid(`${context}: expected a vector or a map of named vectors, got ${describe(input)}`)
   );
   const out: PreparedVectors = {};
   for (const [name, value] of Object.entries(named)) {
@@ -191,7 +231,9 @@ function checkedPayload(payload: unknown, context: string): Payload {
 }
 
 function payloadOf(payload: unknown, name: string): Payload {
-  if (payload === undefined) throw new InvalidArgumentError(`${name}.payload: expected a JSON object, got nothing`);
+  if (payload === undefined) {
+    throw new InvalidArgumentError(`${name}.payload: expected a JSON object, got nothing`);
+  }
   return checkedPayload(payload, `Cannot ${name}`);
 }
 

@@ -24,7 +24,9 @@ export function prepareVector(value: unknown, target: SegmentVector, context: st
     throw new InvalidArgumentError(`${context}: expected a list of numbers, got ${describe(value)}`);
   }
   if (value.length !== target.size) {
-    throw new InvalidArgumentError(`${context} has ${value.length} dimensions, the shard expects ${target.size}`);
+    throw new InvalidArgumentError(
+      `${context} has ${value.length} dimensions, the shard expects ${target.size}`,
+    );
   }
   const out = new Float32Array(target.size);
   let squares = 0;
@@ -94,7 +96,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describeJsType(value: unknown): string {
-  if (typeof value === "object" && value !== null) return `a ${value.constructor?.name ?? "non-plain object"}`;
+  if (typeof value === "object" && value !== null) {
+    return `a ${value.constructor?.name ?? "non-plain object"}`;
+  }
   return `a ${typeof value}`;
 }
 
@@ -105,11 +109,15 @@ export function unknownVector(
   vectors: Readonly<Record<string, SegmentVector>>,
 ): InvalidArgumentError {
   const known = Object.keys(vectors).map((n) => JSON.stringify(n)).join(", ");
-  return new InvalidArgumentError(`${context}: vector ${JSON.stringify(name)} does not exist; the shard has ${known}`);
+  return new InvalidArgumentError(
+    `${context}: vector ${JSON.stringify(name)} does not exist; the shard has ${known}`,
+  );
 }
 
 /** Validates a list of point ids. */
 export function prepareIds(ids: unknown, context: string): IdKey[] {
-  if (!Array.isArray(ids)) throw new InvalidArgumentError(`${context}: expected a list of point ids, got ${describe(ids)}`);
+  if (!Array.isArray(ids)) {
+    throw new InvalidArgumentError(`${context}: expected a list of point ids, got ${describe(ids)}`);
+  }
   return ids.map((id, i) => idKey(id, `${context}: ids[${i}]`));
 }

@@ -17,14 +17,19 @@ export type VectorStruct = DenseVector | Record<string, DenseVector>;
 
 /** A point to upsert, as Qdrant's `PointStruct`. */
 export interface PointStruct {
+  /** An unsigned integer (bigint above 2^53-1) or a UUID. */
   id: PointId;
+  /** The point's vectors. */
   vector: VectorStruct;
   /** A JSON object; `null` or absent means the empty payload. */
   payload?: Payload | null;
 }
 
 /** The `upsert_points` operation: a list of points, or `{ points, update_mode }`. */
-export type UpsertPoints = PointStruct[] | { points: PointStruct[]; update_mode?: "upsert" | "insert_only" | "update_only" };
+export type UpsertPoints = PointStruct[] | {
+  points: PointStruct[];
+  update_mode?: "upsert" | "insert_only" | "update_only";
+};
 
 /** Points selected by id: a list, or `{ points }`. */
 export type PointsSelector = PointId[] | { points: PointId[] };
@@ -64,6 +69,7 @@ export type QueryInput = DenseVector | { nearest: DenseVector };
 
 /** A query, as Qdrant's `QueryRequest` (exact search). */
 export interface QueryRequest {
+  /** The vector to search near. */
   query: QueryInput;
   /** Name of the vector to search; the default vector `""` when absent. */
   using?: string;
@@ -84,37 +90,51 @@ export type VectorOutput = number[] | Record<string, number[]>;
 
 /** One query result, as Qdrant's `ScoredPoint`. */
 export interface ScoredPoint {
+  /** The point's id. */
   id: PointId;
   /** The op number that last wrote the point. */
   version: number;
+  /** Similarity (Cosine, Dot) or distance (Euclid, Manhattan) to the query. */
   score: number;
+  /** Present when `with_payload` asked for it. */
   payload?: Payload;
+  /** Present when `with_vector` asked for it. */
   vector?: VectorOutput;
 }
 
 /** A point as returned by `retrieve`, as Qdrant's `Record`. */
 export interface PointRecord {
+  /** The point's id. */
   id: PointId;
+  /** Present unless `with_payload` is false. */
   payload?: Payload;
+  /** Present when `with_vector` asked for it. */
   vector?: VectorOutput;
 }
 
 /** Options of `retrieve`: payload on, vectors off by default, as in Qdrant Edge. */
 export interface RetrieveOptions {
+  /** `true` by default. */
   with_payload?: WithPayload;
+  /** `false` by default. */
   with_vector?: WithVector;
 }
 
 /** A count request; counts are always exact. */
 export interface CountRequest {
+  /** Accepted for Qdrant compatibility: counts are always exact. */
   exact?: boolean;
 }
 
 /** Summary of a shard, as Qdrant Edge's `ShardInfo`. */
 export interface ShardInfo {
+  /** Number of segments. */
   segments_count: number;
+  /** Number of live points. */
   points_count: number;
+  /** Vectors in an HNSW index (0 until `optimize()` exists). */
   indexed_vectors_count: number;
+  /** Indexed payload fields (none until payload indexes exist). */
   payload_schema: Record<string, unknown>;
   /** Bytes of every file in the shard's directory. */
   disk_size_bytes: number;

@@ -44,9 +44,15 @@ export class Wal {
    * Opens (or creates) the log in `dir` and calls `onRecord` for every record, oldest first. `firstOp` names
    * the file of a new log. A torn tail of the newest file is cut; damage anywhere else is an error.
    */
-  static open(dir: string, firstOp: number, onRecord: (op: number, operation: Operation, file: string) => void): Wal {
+  static open(
+    dir: string,
+    firstOp: number,
+    onRecord: (op: number, operation: Operation, file: string) => void,
+  ): Wal {
     if (existsSync(dir) && !statSync(dir).isDirectory()) {
-      throw new OperationError(`Cannot open the write-ahead log: ${dir} is not a directory`, { status: "IO" });
+      throw new OperationError(`Cannot open the write-ahead log: ${dir} is not a directory`, {
+        status: "IO",
+      });
     }
     mkdirSync(dir, { recursive: true });
     const files = readdirSync(dir).filter((name) => FILE.test(name)).sort();
@@ -64,7 +70,9 @@ export class Wal {
       const log = RecordLog.open(path, LogKind.wal, (record) => {
         const { op, operation } = decode(record.body, path);
         if (op <= lastOp) {
-          throw new OperationError(`${path}: op ${op} follows op ${lastOp}; op numbers must rise`, { status: "CORRUPT" });
+          throw new OperationError(`${path}: op ${op} follows op ${lastOp}; op numbers must rise`, {
+            status: "CORRUPT",
+          });
         }
         if (lastOp >= 0 && op !== lastOp + 1) {
           throw new OperationError(`${path}: op ${op} follows op ${lastOp}; the ops between are missing`, {
@@ -177,7 +185,9 @@ function decode(body: Uint8Array, path: string): { op: number; operation: Operat
   const jsonLength = body.length >= 12 ? view.getUint32(8, true) : -1;
   const blobAt = align4(12 + jsonLength);
   if (jsonLength < 0 || blobAt > body.length || (body.length - blobAt) % 4 !== 0) {
-    throw new OperationError(`${path}: a WAL record of ${body.length} bytes is malformed`, { status: "CORRUPT" });
+    throw new OperationError(`${path}: a WAL record of ${body.length} bytes is malformed`, {
+      status: "CORRUPT",
+    });
   }
   // Copy the f32 values out: the body's buffer need not be 4-byte aligned.
   const blob = new Float32Array(body.slice(blobAt).buffer);
@@ -197,8 +207,15 @@ function decode(body: Uint8Array, path: string): { op: number; operation: Operat
       const named: Record<string, Float32Array> = {};
       for (const [name, range] of Object.entries(point.vectors as unknown as VectorRanges)) {
         const [start, length] = Array.isArray(range) ? range : [-1, -1];
-        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 1 || start + length > blob.length) {
-          bad(`holds vector ${JSON.stringify(name)} at ${JSON.stringify(range)}, outside its ${blob.length} values`);
+        if (
+          !Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 1 ||
+          start + length > blob.length
+        ) {
+          bad(
+            `holds vector ${JSON.stringify(name)} at ${
+              JSON.stringify(range)
+            }, outside its ${blob.length} values`,
+          );
         }
         named[name] = blob.slice(start, start + length);
       }
@@ -208,18 +225,31 @@ function decode(body: Uint8Array, path: string): { op: number; operation: Operat
   return { op, operation };
 }
 
-const KINDS_WITH_KEYS = ["delete", "set_payload", "overwrite_payload", "delete_payload", "clear_payload", "delete_vectors"];
+const KINDS_WITH_KEYS = [
+  "delete",
+  "set_payload",
+  "overwrite_payload",
+  "delete_payload",
+  "clear_payload",
+  "delete_vectors",
+];
 
 /** The structure every operation kind must have; values are checked again when the op is replayed. */
 function checkShape(operation: unknown, bad: (what: string) => never): asserts operation is Operation {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
   if (!isObject(operation) || typeof operation.kind !== "string") return bad("is not an operation object");
   const { kind } = operation;
   if (KINDS_WITH_KEYS.includes(kind)) {
-    if (!Array.isArray(operation.keys) || operation.keys.some((k) => typeof k !== "string")) bad(`(${kind}) has no list of ids`);
+    if (!Array.isArray(operation.keys) || operation.keys.some((k) => typeof k !== "string")) {
+      bad(`(${kind}) has no list of ids`);
+    }
   } else if (kind === "upsert" || kind === "update_vectors") {
     const points = operation.points;
-    if (!Array.isArray(points) || points.some((p) => !isObject(p) || typeof p.key !== "string" || !isObject(p.vectors))) {
+    if (
+      !Array.isArray(points) ||
+      points.some((p) => !isObject(p) || typeof p.key !== "string" || !isObject(p.vectors))
+    ) {
       bad(`(${kind}) has no list of points`);
     }
   } else if (kind === "create_vector" || kind === "delete_vector") {

@@ -23,7 +23,10 @@ export function writeJsonAtomic(path: string, value: unknown): void {
     renameSync(temporary, path);
     syncDirectory(dirname(path));
   } catch (error) {
-    throw new OperationError(`Cannot write ${path}: ${(error as Error).message}`, { status: "IO", cause: error });
+    throw new OperationError(`Cannot write ${path}: ${(error as Error).message}`, {
+      status: "IO",
+      cause: error,
+    });
   }
 }
 
@@ -42,7 +45,10 @@ export function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new OperationError(`Cannot parse ${path}: ${(error as Error).message}`, { status: "CORRUPT", cause: error });
+    throw new OperationError(`Cannot parse ${path}: ${(error as Error).message}`, {
+      status: "CORRUPT",
+      cause: error,
+    });
   }
 }
 

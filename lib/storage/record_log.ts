@@ -9,7 +9,16 @@
  *
  * @module
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
 import { OperationError } from "../errors.ts";
 import { crc32c } from "./crc32c.ts";
 
@@ -170,10 +179,13 @@ function writeFully(fd: number, buffer: Uint8Array, position: number, path: stri
     try {
       written += writeSync(fd, buffer, written, buffer.length - written, position + written);
     } catch (error) {
-      throw new OperationError(`Cannot write ${buffer.length} bytes to ${path}: ${(error as Error).message}`, {
-        status: "IO",
-        cause: error,
-      });
+      throw new OperationError(
+        `Cannot write ${buffer.length} bytes to ${path}: ${(error as Error).message}`,
+        {
+          status: "IO",
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -217,7 +229,9 @@ function scan(
     const length = frameView.getUint32(0, true);
     const crc = frameView.getUint32(4, true);
     const bodyEnd = at + RECORD_FRAME_BYTES + length;
-    if (length > RECORD_BODY_BYTES_MAX) return damaged(path, at, `declares ${length} bytes, more than any record has`);
+    if (length > RECORD_BODY_BYTES_MAX) {
+      return damaged(path, at, `declares ${length} bytes, more than any record has`);
+    }
     if (bodyEnd > fileSize) return tornOrDamaged(path, at, bodyEnd, fileSize, durableBytes);
     const body = new Uint8Array(length);
     readSync(fd, body, 0, length, at + RECORD_FRAME_BYTES);
@@ -228,14 +242,28 @@ function scan(
   return at;
 }
 
-function tornOrDamaged(path: string, at: number, bodyEnd: number, fileSize: number, durableBytes: number): number {
+function tornOrDamaged(
+  path: string,
+  at: number,
+  bodyEnd: number,
+  fileSize: number,
+  durableBytes: number,
+): number {
   // The last write, interrupted, leaves a record that reaches the end of the file: a torn tail. Within the
   // bytes known to be durable, or with data after it, a bad record is damage.
   if (bodyEnd >= fileSize && at >= durableBytes) return at;
   const after = fileSize - bodyEnd;
-  return damaged(path, at, after > 0 ? `fails its checksum and ${after} bytes follow it` : "fails its checksum within data already made durable");
+  return damaged(
+    path,
+    at,
+    after > 0
+      ? `fails its checksum and ${after} bytes follow it`
+      : "fails its checksum within data already made durable",
+  );
 }
 
 function damaged(path: string, at: number, what: string): never {
-  throw new OperationError(`${path} is damaged at byte ${at}: the record there ${what}`, { status: "CORRUPT" });
+  throw new OperationError(`${path} is damaged at byte ${at}: the record there ${what}`, {
+    status: "CORRUPT",
+  });
 }
