@@ -285,13 +285,6 @@ export class Segment {
     return this.#storages[v.slot]!.searchExact(v.distance, queries, k, this.#present[v.slot]!);
   }
 
-  /** Bytes on disk of every file in the segment. */
-  get sizeBytes(): number {
-    let total = this.#tracker.sizeBytes + this.#payloads.sizeBytes;
-    for (const v of Object.values(this.#state.vectors)) total += statSync(vectorPath(this.dir, v.slot)).size;
-    return total;
-  }
-
   /** Makes everything written survive power loss. */
   /**
    * Makes everything written survive power loss, and records it as the checkpoint that `version` (the

@@ -29,8 +29,6 @@ export type LockMode = "write" | "read";
 export const WRITER_LOCK_FILE = ".lock";
 /** The readers' lock file inside a shard directory. */
 export const READERS_LOCK_FILE = ".readers.lock";
-/** Every file a lock may create in a shard directory (snapshots and listings skip them). */
-export const LOCK_FILES: readonly string[] = [WRITER_LOCK_FILE, READERS_LOCK_FILE];
 
 /** The process that holds a shard for writing, as it wrote itself into the lock file. */
 interface LockHolder {

@@ -64,19 +64,6 @@ export function isUuidKey(key: IdKey): boolean {
   return key.length === 36 && key.charCodeAt(8) === 45; // '-'
 }
 
-/**
- * Qdrant's id order: every integer id (ascending) before every UUID (by its bytes, which is the order of
- * the canonical lowercase strings).
- */
-export function compareKeys(a: IdKey, b: IdKey): number {
-  const ua = isUuidKey(a);
-  const ub = isUuidKey(b);
-  if (ua !== ub) return ua ? 1 : -1;
-  if (ua) return a < b ? -1 : a > b ? 1 : 0;
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Renders a key for messages: `42` or `"5c56c793-…"`. */
 export function describeKey(key: IdKey): string {
   return isUuidKey(key) ? JSON.stringify(key) : key;

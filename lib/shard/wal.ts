@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { syncDirectory } from "../storage/atomic_file.ts";
 import { LogKind, RecordLog } from "../storage/record_log.ts";
+import { isObject } from "./config.ts";
 import type { Operation } from "./operations.ts";
 
 const FILE = /^(\d{20})\.wal$/;
@@ -127,20 +128,10 @@ export class Wal {
     syncDirectory(this.dir);
   }
 
-  /** Bytes on disk of the active file. */
-  get sizeBytes(): number {
-    return this.#active.sizeBytes;
-  }
-
   /** Closes the active file. Idempotent. */
   close(): void {
     this.#active.close();
   }
-}
-
-/** Whether `dir` holds a write-ahead log. */
-export function hasWal(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).some((name) => FILE.test(name));
 }
 
 function fileName(op: number): string {
@@ -236,8 +227,6 @@ const KINDS_WITH_KEYS = [
 
 /** The structure every operation kind must have; values are checked again when the op is replayed. */
 function checkShape(operation: unknown, bad: (what: string) => never): asserts operation is Operation {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
   if (!isObject(operation) || typeof operation.kind !== "string") return bad("is not an operation object");
   const { kind } = operation;
   if (KINDS_WITH_KEYS.includes(kind)) {
