@@ -104,6 +104,7 @@ async function profile(): Promise<Record<string, unknown>> {
   );
   const state = readJson(join(segmentDir, "segment.json")) as {
     vectors: Record<string, { slot: number; datatype: string }>;
+    flushed?: { id_tracker_image_bytes?: number; payload_image_bytes?: number };
   };
   const readOnly = { readOnly: true };
   // Cold, in the order Segment.open runs them.
@@ -114,8 +115,29 @@ async function profile(): Promise<Record<string, unknown>> {
       () => VectorStorage.open(native, file, { dim: DIM, datatype: "float32", ...readOnly }),
     ).close();
   }
-  time("id_tracker_open", () => IdTracker.open(join(segmentDir, "id_tracker.log"), readOnly)).close();
-  time("payload_open", () => PayloadStorage.open(join(segmentDir, "payload.log"), readOnly)).close();
+  // From the images the last flush saved (what Segment.open does), then by replaying the whole logs.
+  const trackerImage = {
+    imagePath: join(segmentDir, "id_tracker.img"),
+    imageLogBytes: state.flushed?.id_tracker_image_bytes,
+  };
+  const payloadImage = {
+    imagePath: join(segmentDir, "payload.img"),
+    imageLogBytes: state.flushed?.payload_image_bytes,
+  };
+  time(
+    "id_tracker_open",
+    () => IdTracker.open(join(segmentDir, "id_tracker.log"), { ...readOnly, ...trackerImage }),
+  )
+    .close();
+  time(
+    "payload_open",
+    () => PayloadStorage.open(join(segmentDir, "payload.log"), { ...readOnly, ...payloadImage }),
+  )
+    .close();
+  time("id_tracker_open_replaying_log", () => IdTracker.open(join(segmentDir, "id_tracker.log"), readOnly))
+    .close();
+  time("payload_open_replaying_log", () => PayloadStorage.open(join(segmentDir, "payload.log"), readOnly))
+    .close();
   // The whole segment, for reference (its parts now run a second time, JIT-warm).
   const segment = time("segment_open_whole", () => Segment.open(native, segmentDir, readOnly));
   const query = new Float32Array(DIM).fill(1 / Math.sqrt(DIM));
@@ -124,7 +146,7 @@ async function profile(): Promise<Record<string, unknown>> {
   segment.close();
   // The part only the Segment constructor does: marking every live offset in the per-vector presence
   // bitset (replicated here, for the one vector of the benchmark shards).
-  const tracker = IdTracker.open(join(segmentDir, "id_tracker.log"), readOnly);
+  const tracker = IdTracker.open(join(segmentDir, "id_tracker.log"), { ...readOnly, ...trackerImage });
   time("presence_bitset_replica", () => {
     let bits = new Uint8Array(128);
     for (const offset of tracker.liveOffsets()) {

@@ -11,14 +11,18 @@
  */
 import { OperationError } from "../errors.ts";
 import { grown } from "../storage/growable.ts";
+import { ImageKind, readImage, sectionAs, writeImage } from "../storage/image_file.ts";
 import { LogKind, RecordLog } from "../storage/record_log.ts";
 
 /** A JSON object attached to a point. */
 export type Payload = Record<string, unknown>;
 
 const ENTRY_BYTES = 12;
-/** Offsets of a segment stay below 2^32: a larger one in a record is damage (and would exhaust memory). */
-export const OFFSET_LIMIT = 2 ** 32;
+/**
+ * Offsets of a segment stay below 2^32 - 1 (the id tracker's map stores offset + 1 in a u32): a larger one
+ * in a record is damage (and would exhaust memory).
+ */
+export const OFFSET_LIMIT = 2 ** 32 - 1;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The payloads of one segment. */
@@ -26,6 +30,8 @@ export class PayloadStorage {
   readonly #log: RecordLog;
   #position = new Float64Array(1024);
   #length = new Uint32Array(1024);
+  /** One past the highest offset indexed. */
+  #count = 0;
 
   private constructor(log: RecordLog) {
     this.#log = log;
@@ -36,11 +42,28 @@ export class PayloadStorage {
     return new PayloadStorage(RecordLog.create(path, LogKind.payload));
   }
 
-  /** Opens the payload storage at `path` and rebuilds its index. */
-  static open(path: string, options: { readOnly?: boolean; durableBytes?: number } = {}): PayloadStorage {
+  /**
+   * Opens the payload storage at `path`: restores its index from the image when there is a valid one
+   * (`imagePath`, covering exactly `imageLogBytes`), then indexes the records after it.
+   */
+  static open(
+    path: string,
+    options: { readOnly?: boolean; durableBytes?: number; imagePath?: string; imageLogBytes?: number } = {},
+  ): PayloadStorage {
+    const image = options.imagePath !== undefined && options.imageLogBytes !== undefined
+      ? restore(options.imagePath, options.imageLogBytes)
+      : undefined;
     const records: { position: number; body: Uint8Array }[] = [];
-    const log = RecordLog.open(path, LogKind.payload, (record) => records.push(record), options);
+    const log = RecordLog.open(path, LogKind.payload, (record) => records.push(record), {
+      ...options,
+      startAt: image === undefined ? undefined : options.imageLogBytes,
+    });
     const storage = new PayloadStorage(log);
+    if (image !== undefined) {
+      storage.#position = image.position;
+      storage.#length = image.length;
+      storage.#count = image.position.length;
+    }
     for (const record of records) storage.#index(record.position, record.body, path);
     return storage;
   }
@@ -80,6 +103,18 @@ export class PayloadStorage {
         },
       );
     }
+  }
+
+  /**
+   * Saves the index as an image covering the whole log (which must be synced first); returns the log
+   * bytes it covers.
+   */
+  saveImage(imagePath: string): number {
+    writeImage(imagePath, ImageKind.payload, this.#log.sizeBytes, [
+      this.#position.subarray(0, this.#count),
+      this.#length.subarray(0, this.#count),
+    ]);
+    return this.#log.sizeBytes;
   }
 
   /** Bytes used on disk. */
@@ -126,7 +161,20 @@ export class PayloadStorage {
       this.#length = grown(this.#length, offset + 1);
       this.#position[offset] = position + text;
       this.#length[offset] = length;
+      this.#count = Math.max(this.#count, offset + 1);
       text += length;
     }
   }
+}
+
+function restore(
+  imagePath: string,
+  logBytes: number,
+): { position: Float64Array<ArrayBuffer>; length: Uint32Array<ArrayBuffer> } | undefined {
+  const image = readImage(imagePath, ImageKind.payload, logBytes);
+  if (image === undefined || image.sections.length !== 2) return undefined;
+  const position = sectionAs(Float64Array, image.sections[0]);
+  const length = sectionAs(Uint32Array, image.sections[1]);
+  if (position === undefined || length === undefined || position.length !== length.length) return undefined;
+  return { position, length };
 }

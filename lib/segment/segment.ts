@@ -5,7 +5,9 @@
  * segments/<uuid>/
  *   segment.json       format version and vector slots (name → slot, size, datatype, distance)
  *   id_tracker.log     committed id → offset mappings with versions (the commit point of every write)
+ *   id_tracker.img     the tracker's in-memory maps as of a flush (so opening need not replay the log)
  *   payload.log        payload JSON by offset
+ *   payload.img        the payload index (offset → position, length) as of a flush
  *   vectors/<slot>.vec native mmap'd vector file per named vector
  * ```
  *
@@ -70,7 +72,20 @@ interface Checkpoint {
   version: number;
   id_tracker_bytes: number;
   payload_bytes: number;
+  /** The id tracker log bytes that `id_tracker.img` covers, when the image is to be trusted. */
+  id_tracker_image_bytes?: number;
+  /** The payload log bytes that `payload.img` covers, when the image is to be trusted. */
+  payload_image_bytes?: number;
 }
+
+/**
+ * A flush saves a fresh image only once the log has grown past the old image by this share of its size,
+ * so that frequent flushes of a big segment do not rewrite megabytes each time; the open replays at most
+ * this share of the log.
+ */
+const IMAGE_REFRESH_SHARE = 1 / 16;
+/** Logs smaller than this are replayed whole: an image would save nothing measurable. */
+const IMAGE_LOG_BYTES_MIN = 256 * 1024;
 
 /** Slots are bits of a u32 vector mask. */
 export const SLOTS_MAX = 32;
@@ -101,8 +116,16 @@ export class Segment {
     this.#storages = storages;
     this.#tracker = tracker;
     this.#payloads = payloads;
-    for (const v of Object.values(state.vectors)) this.#present[v.slot] = new Uint8Array(128);
-    for (const offset of tracker.liveOffsets()) this.#markPresent(offset, tracker.vectorMaskAt(offset));
+    for (const v of Object.values(state.vectors)) {
+      this.#present[v.slot] = new Uint8Array(Math.max(128, (tracker.nextOffset >> 3) + 1));
+    }
+    const present = this.#present;
+    tracker.forEachLive((offset, mask) => {
+      for (let slot = 0; slot < present.length; slot++) {
+        const bits = present[slot];
+        if (bits !== undefined && (mask & (1 << slot)) !== 0) bits[offset >> 3] |= 1 << (offset & 7);
+      }
+    });
   }
 
   /** Creates a new, empty segment directory. */
@@ -156,10 +179,14 @@ export class Segment {
       tracker = IdTracker.open(join(dir, "id_tracker.log"), {
         ...options,
         durableBytes: flushed?.id_tracker_bytes,
+        imagePath: join(dir, "id_tracker.img"),
+        imageLogBytes: state.flushed?.id_tracker_image_bytes,
       });
       payloads = PayloadStorage.open(join(dir, "payload.log"), {
         ...options,
         durableBytes: flushed?.payload_bytes,
+        imagePath: join(dir, "payload.img"),
+        imageLogBytes: state.flushed?.payload_image_bytes,
       });
       checkVectorsCovered(dir, state, opened, tracker);
       return new Segment(native, dir, state, opened, tracker, payloads);
@@ -285,19 +312,30 @@ export class Segment {
     return this.#storages[v.slot]!.searchExact(v.distance, queries, k, this.#present[v.slot]!);
   }
 
-  /** Makes everything written survive power loss. */
   /**
    * Makes everything written survive power loss, and records it as the checkpoint that `version` (the
-   * last op applied) reached.
+   * last op applied) reached. Refreshes the images of the id tracker and the payload index when their
+   * logs have grown enough since the last ones.
    */
   flush(version: number): void {
     for (const storage of this.#storages) storage?.flush();
     this.#payloads.sync();
     this.#tracker.sync();
-    const flushed = {
+    const old = this.#state.flushed;
+    const flushed: Checkpoint = {
       version,
       id_tracker_bytes: this.#tracker.sizeBytes,
       payload_bytes: this.#payloads.sizeBytes,
+      id_tracker_image_bytes: refreshedImage(
+        this.#tracker,
+        join(this.dir, "id_tracker.img"),
+        old?.id_tracker_image_bytes,
+      ),
+      payload_image_bytes: refreshedImage(
+        this.#payloads,
+        join(this.dir, "payload.img"),
+        old?.payload_image_bytes,
+      ),
     };
     this.#state = { ...this.#state, flushed };
     writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
@@ -354,6 +392,21 @@ export class Segment {
   }
 }
 
+/**
+ * Saves a new image of `structure` when its log has outgrown the last image (see IMAGE_REFRESH_SHARE);
+ * returns the log bytes of the image the checkpoint should trust (the old one when none was saved).
+ */
+function refreshedImage(
+  structure: { sizeBytes: number; saveImage(path: string): number },
+  path: string,
+  imageBytes: number | undefined,
+): number | undefined {
+  const logBytes = structure.sizeBytes;
+  if (logBytes < IMAGE_LOG_BYTES_MIN) return imageBytes;
+  if (imageBytes !== undefined && logBytes - imageBytes < logBytes * IMAGE_REFRESH_SHARE) return imageBytes;
+  return structure.saveImage(path);
+}
+
 /** Cuts the logs back to the checkpoint (see {@linkcode Checkpoint}); a log shorter than it lost data. */
 function rollBack(dir: string, flushed: Checkpoint): void {
   const logs: [string, number][] = [["id_tracker.log", flushed.id_tracker_bytes], [
@@ -388,8 +441,7 @@ function checkVectorsCovered(
   tracker: IdTracker,
 ): void {
   const counts = Object.values(state.vectors).map((v) => ({ v, count: storages[v.slot].count }));
-  for (const offset of tracker.liveOffsets()) {
-    const mask = tracker.vectorMaskAt(offset);
+  tracker.forEachLive((offset, mask) => {
     for (const { v, count } of counts) {
       if ((mask & (1 << v.slot)) !== 0 && offset >= count) {
         throw new OperationError(
@@ -401,7 +453,7 @@ function checkVectorsCovered(
         );
       }
     }
-  }
+  });
 }
 
 /** Rows written per call when zero-filling a vector file up to an offset. */
