@@ -608,9 +608,6 @@ describe("corrupt and hostile files", () => {
     defineCase({
       name:
         "a flipped length byte of an earlier record is CORRUPT, never a torn tail that drops the records after it",
-      bug:
-        "record_log.ts takes a record whose (damaged) length runs past the end of the file for a torn tail, " +
-        "so every later, acknowledged record is dropped and the file truncated",
       damages: (b) =>
         lengthBytes(b).map(([frame, at]) =>
           dmg(`byte ${at} flipped`, "rolledBack", (f) => flip(f.wal, at), CORRUPT_AT(frame.start))

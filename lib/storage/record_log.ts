@@ -82,6 +82,11 @@ export class RecordLog {
        * damage. Infinity for a file that was complete when it was closed.
        */
       durableBytes?: number;
+      /**
+       * Where scanning starts: the end of a record (or of the header) whose records the caller already
+       * holds, from an image (see `image_file.ts`). The header is still checked.
+       */
+      startAt?: number;
     } = {},
   ): RecordLog {
     if (!existsSync(path)) {
@@ -92,7 +97,14 @@ export class RecordLog {
     try {
       const fileSize = fstatSync(fd).size;
       checkHeader(fd, path, kind, fileSize);
-      const end = scan(fd, path, fileSize, options.durableBytes ?? LOG_HEADER_BYTES, onRecord);
+      const startAt = options.startAt ?? LOG_HEADER_BYTES;
+      if (startAt < LOG_HEADER_BYTES || startAt > fileSize) {
+        throw new OperationError(
+          `Cannot open ${path}: its records are known up to byte ${startAt}, the file has ${fileSize} bytes`,
+          { status: "CORRUPT" },
+        );
+      }
+      const end = scan(fd, path, fileSize, startAt, options.durableBytes ?? LOG_HEADER_BYTES, onRecord);
       if (end < fileSize && !readOnly) ftruncateSync(fd, end);
       return new RecordLog(path, fd, end, readOnly);
     } catch (error) {
@@ -216,15 +228,18 @@ function scan(
   fd: number,
   path: string,
   fileSize: number,
+  startAt: number,
   durableBytes: number,
   onRecord: (r: ScannedRecord) => void,
 ): number {
   const frame = new Uint8Array(RECORD_FRAME_BYTES);
   const frameView = new DataView(frame.buffer);
-  let at = LOG_HEADER_BYTES;
+  let at = startAt;
   // Every pass advances `at` by at least one frame, so the loop is bounded by the file size.
   while (at < fileSize) {
-    if (fileSize - at < RECORD_FRAME_BYTES) return tornOrDamaged(path, at, fileSize, fileSize, durableBytes);
+    if (fileSize - at < RECORD_FRAME_BYTES) {
+      return tornOrDamaged(fd, path, at, fileSize, fileSize, durableBytes);
+    }
     readSync(fd, frame, 0, RECORD_FRAME_BYTES, at);
     const length = frameView.getUint32(0, true);
     const crc = frameView.getUint32(4, true);
@@ -232,10 +247,10 @@ function scan(
     if (length > RECORD_BODY_BYTES_MAX) {
       return damaged(path, at, `declares ${length} bytes, more than any record has`);
     }
-    if (bodyEnd > fileSize) return tornOrDamaged(path, at, bodyEnd, fileSize, durableBytes);
+    if (bodyEnd > fileSize) return tornOrDamaged(fd, path, at, bodyEnd, fileSize, durableBytes);
     const body = new Uint8Array(length);
     readSync(fd, body, 0, length, at + RECORD_FRAME_BYTES);
-    if (crc32c(body) !== crc) return tornOrDamaged(path, at, bodyEnd, fileSize, durableBytes);
+    if (crc32c(body) !== crc) return tornOrDamaged(fd, path, at, bodyEnd, fileSize, durableBytes);
     onRecord({ position: at + RECORD_FRAME_BYTES, body });
     at = bodyEnd;
   }
@@ -243,6 +258,7 @@ function scan(
 }
 
 function tornOrDamaged(
+  fd: number,
   path: string,
   at: number,
   bodyEnd: number,
@@ -250,8 +266,18 @@ function tornOrDamaged(
   durableBytes: number,
 ): number {
   // The last write, interrupted, leaves a record that reaches the end of the file: a torn tail. Within the
-  // bytes known to be durable, or with data after it, a bad record is damage.
-  if (bodyEnd >= fileSize && at >= durableBytes) return at;
+  // bytes known to be durable, or with data after it, a bad record is damage. A damaged length field can
+  // also make a record seem to reach the end: whole records after it that end exactly at the end of the
+  // file show that it was not the last write.
+  if (bodyEnd >= fileSize && at >= durableBytes) {
+    const next = wholeRecordsAfter(fd, at, fileSize);
+    if (next === undefined) return at;
+    return damaged(
+      path,
+      at,
+      `has a length that runs past the end, but whole records follow it from byte ${next}`,
+    );
+  }
   const after = fileSize - bodyEnd;
   return damaged(
     path,
@@ -260,6 +286,34 @@ function tornOrDamaged(
       ? `fails its checksum and ${after} bytes follow it`
       : "fails its checksum within data already made durable",
   );
+}
+
+/**
+ * The first position after the record at `at` from which valid records follow one another up to exactly
+ * the end of the file, if there is one. A torn write holds a prefix of one append, whose bytes cannot chain
+ * valid records to the end unless the CRCs of a forged chain all match: only a damaged record is followed
+ * by such a chain.
+ */
+function wholeRecordsAfter(fd: number, at: number, fileSize: number): number | undefined {
+  const tail = new Uint8Array(fileSize - at);
+  readSync(fd, tail, 0, tail.length, at);
+  const view = new DataView(tail.buffer);
+  const validAt = (p: number): number | undefined => {
+    if (tail.length - p < RECORD_FRAME_BYTES) return undefined;
+    const length = view.getUint32(p, true);
+    const end = p + RECORD_FRAME_BYTES + length;
+    if (length > RECORD_BODY_BYTES_MAX || end > tail.length) return undefined;
+    return crc32c(tail.subarray(p + RECORD_FRAME_BYTES, end)) === view.getUint32(p + 4, true)
+      ? end
+      : undefined;
+  };
+  // Candidates start after the damaged record's frame; each chain advances by at least one frame per step.
+  for (let start = RECORD_FRAME_BYTES; start + RECORD_FRAME_BYTES <= tail.length; start++) {
+    let p: number | undefined = start;
+    while (p !== undefined && p < tail.length) p = validAt(p);
+    if (p === tail.length) return at + start;
+  }
+  return undefined;
 }
 
 function damaged(path: string, at: number, what: string): never {
