@@ -7,6 +7,7 @@
  */
 import { ShardClosedError } from "../errors.ts";
 import type { NativeLibrary } from "../ffi/loader.ts";
+import { checkSyncFault } from "../storage/fsync.ts";
 import { checkStatus } from "./status.ts";
 
 /** Element type of stored vectors, with Qdrant's names. */
@@ -105,6 +106,7 @@ export class VectorStorage {
 
   /** Makes written records durable (msync + fsync). */
   flush(): void {
+    checkSyncFault(this.#path);
     checkStatus(
       this.#native,
       this.#native.symbols.edge_storage_flush(this.#live()),

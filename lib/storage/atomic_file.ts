@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { OperationError } from "../errors.ts";
+import { syncFd } from "./fsync.ts";
 
 /** Replaces `path` with the JSON text of `value`, atomically and durably. */
 export function writeJsonAtomic(path: string, value: unknown): void {
@@ -16,7 +17,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
     const fd = openSync(temporary, "w");
     try {
       writeSync(fd, bytes, 0, bytes.length, 0);
-      fsyncSync(fd);
+      syncFd(fd, temporary);
     } finally {
       closeSync(fd);
     }
@@ -56,7 +57,7 @@ export function readJson(path: string): unknown {
 export function syncDirectory(path: string): void {
   const fd = openSync(path, "r");
   try {
-    fsyncSync(fd);
+    syncFd(fd, path);
   } finally {
     closeSync(fd);
   }

@@ -13,19 +13,10 @@
  *
  * @module
  */
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { OperationError } from "../errors.ts";
 import { crc32c } from "./crc32c.ts";
+import { syncFd } from "./fsync.ts";
 
 const MAGIC = "XEDGEIMG";
 const FORMAT_VERSION = 1;
@@ -67,7 +58,7 @@ export function writeImage(path: string, kind: number, logBytes: number, section
       let written = 0;
       // Each pass writes at least one byte or throws.
       while (written < file.length) written += writeSync(fd, file, written, file.length - written, written);
-      fsyncSync(fd);
+      syncFd(fd, temporary);
     } finally {
       closeSync(fd);
     }

@@ -9,18 +9,10 @@
  *
  * @module
  */
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { OperationError } from "../errors.ts";
 import { crc32c } from "./crc32c.ts";
+import { syncFd } from "./fsync.ts";
 
 const MAGIC = "XEDGELOG";
 const FORMAT_VERSION = 1;
@@ -153,7 +145,7 @@ export class RecordLog {
 
   /** Makes every appended record survive power loss. */
   sync(): void {
-    fsyncSync(this.#liveFd());
+    syncFd(this.#liveFd(), this.path);
   }
 
   /** Closes the file. Idempotent. */
