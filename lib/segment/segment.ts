@@ -349,12 +349,15 @@ export class Segment {
   }
 
   #putVectors(v: SegmentVector, base: number, points: readonly PreparedPoint[]): void {
-    const data = new Float32Array(points.length * v.size);
-    points.forEach((p, i) => {
-      const vector = p.vectors[v.slot];
-      if (vector !== undefined) data.set(vector, i * v.size);
-    });
     if (points.length === 0) return;
+    const rows = contiguousRows(points, v);
+    const data = rows ?? new Float32Array(points.length * v.size);
+    if (rows === undefined) {
+      points.forEach((p, i) => {
+        const vector = p.vectors[v.slot];
+        if (vector !== undefined) data.set(vector, i * v.size);
+      });
+    }
     const storage = this.#storages[v.slot]!;
     fillGap(storage, base);
     storage.put(base, data);
@@ -454,6 +457,23 @@ function checkVectorsCovered(
       }
     }
   });
+}
+
+/**
+ * The points' vectors in `v` as one array, when they already are consecutive rows of one buffer (as an
+ * upsert prepares them): then they go to the vector file without another copy.
+ */
+function contiguousRows(points: readonly PreparedPoint[], v: SegmentVector): Float32Array | undefined {
+  const first = points[0].vectors[v.slot];
+  if (first === undefined) return undefined;
+  const rowBytes = v.size * 4;
+  for (let i = 1; i < points.length; i++) {
+    const vector = points[i].vectors[v.slot];
+    if (vector?.buffer !== first.buffer || vector.byteOffset !== first.byteOffset + i * rowBytes) {
+      return undefined;
+    }
+  }
+  return new Float32Array(first.buffer, first.byteOffset, points.length * v.size);
 }
 
 /** Rows written per call when zero-filling a vector file up to an offset. */

@@ -143,6 +143,7 @@ function parseUpsert(body: unknown, vectors: Vectors): Operation {
       `upsert_points: expected a list of points or { points }, got ${describe(b.points)}`,
     );
   }
+  const slabs = new Slabs(vectors, b.points.length);
   const points = b.points.map((point, index) => {
     const { key, context, fields } = pointFields(point, index, "upsert");
     if (fields.vector === undefined) {
@@ -150,7 +151,7 @@ function parseUpsert(body: unknown, vectors: Vectors): Operation {
     }
     return {
       key,
-      vectors: vectorsOf(fields.vector, vectors, context),
+      vectors: vectorsOf(fields.vector, vectors, context, slabs, index),
       payload: checkedPayload(fields.payload, context),
     };
   });
@@ -164,9 +165,10 @@ function parseUpdateVectors(body: unknown, vectors: Vectors): Operation {
       `update_vectors.points: expected a list of { id, vector }, got ${describe(b.points)}`,
     );
   }
+  const slabs = new Slabs(vectors, b.points.length);
   const points = b.points.map((point, index) => {
     const { key, context, fields } = pointFields(point, index, "update vectors of");
-    return { key, vectors: vectorsOf(fields.vector, vectors, context) };
+    return { key, vectors: vectorsOf(fields.vector, vectors, context, slabs, index) };
   });
   return { kind: "update_vectors", points };
 }
@@ -209,7 +211,35 @@ function pointFields(point: unknown, index: number, verb: string) {
   return { key, context: `Cannot ${verb} point ${describeKey(key)}`, fields: point };
 }
 
-function vectorsOf(input: unknown, vectors: Vectors, context: string): PreparedVectors {
+/**
+ * One buffer per vector name for the points of one operation, allocated on first use; point `i` writes its
+ * vector into row `i`. Rows of points without that vector stay zero and are never read.
+ */
+class Slabs {
+  readonly #vectors: Vectors;
+  readonly #rows: number;
+  readonly #slabs = new Map<string, Float32Array>();
+
+  constructor(vectors: Vectors, rows: number) {
+    this.#vectors = vectors;
+    this.#rows = rows;
+  }
+
+  row(name: string, index: number): Float32Array {
+    const size = this.#vectors[name].size;
+    let slab = this.#slabs.get(name);
+    if (slab === undefined) this.#slabs.set(name, slab = new Float32Array(this.#rows * size));
+    return slab.subarray(index * size, (index + 1) * size);
+  }
+}
+
+function vectorsOf(
+  input: unknown,
+  vectors: Vectors,
+  context: string,
+  slabs: Slabs,
+  index: number,
+): PreparedVectors {
   const named: Record<string, unknown> = Array.isArray(input) || ArrayBuffer.isView(input) ? { "": input } : (
     isObject(input)
       ? input
@@ -219,7 +249,12 @@ function vectorsOf(input: unknown, vectors: Vectors, context: string): PreparedV
   for (const [name, value] of Object.entries(named)) {
     const target = vectors[name];
     if (target === undefined) throw unknownVector(context, name, vectors);
-    out[name] = prepareVector(value, target, `${context}: vector ${JSON.stringify(name)}`);
+    out[name] = prepareVector(
+      value,
+      target,
+      `${context}: vector ${JSON.stringify(name)}`,
+      slabs.row(name, index),
+    );
   }
   return out;
 }

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { syncDirectory } from "../storage/atomic_file.ts";
-import { LogKind, RecordLog } from "../storage/record_log.ts";
+import { LogKind, RECORD_FRAME_BYTES, RecordLog } from "../storage/record_log.ts";
 import { isObject } from "./config.ts";
 import type { Operation } from "./operations.ts";
 
@@ -97,7 +97,7 @@ export class Wal {
   /** Appends `operation` as op number `op` (which must exceed every earlier one). */
   append(op: number, operation: Operation): void {
     if (op <= this.#lastOp) throw new OperationError(`WAL op ${op} does not follow ${this.#lastOp}`);
-    this.#active.append([encode(op, operation)]);
+    this.#active.appendFramed(encode(op, operation));
     this.#lastOp = op;
   }
 
@@ -140,6 +140,7 @@ function fileName(op: number): string {
 
 type VectorRanges = Record<string, [number, number]>;
 
+/** The record of `operation`, with room for its frame in front (see `RecordLog.appendFramed`). */
 function encode(op: number, operation: Operation): Uint8Array {
   const vectors: Float32Array[] = [];
   let floats = 0;
@@ -156,19 +157,20 @@ function encode(op: number, operation: Operation): Uint8Array {
     ? { ...operation, points: operation.points.map((p) => ({ ...p, vectors: ranges(p.vectors) })) }
     : operation;
   const json = encoder.encode(JSON.stringify(plain));
+  // The body starts after the frame; its f32 values start 4-aligned within the body (the frame is 8 bytes).
   const blobAt = align4(12 + json.length);
-  const body = new Uint8Array(blobAt + floats * 4);
-  const view = new DataView(body.buffer);
+  const record = new Uint8Array(RECORD_FRAME_BYTES + blobAt + floats * 4);
+  const view = new DataView(record.buffer, RECORD_FRAME_BYTES);
   view.setBigUint64(0, BigInt(op), true);
   view.setUint32(8, json.length, true);
-  body.set(json, 12);
-  const blob = new Float32Array(body.buffer, blobAt, floats);
+  record.set(json, RECORD_FRAME_BYTES + 12);
+  const blob = new Float32Array(record.buffer, RECORD_FRAME_BYTES + blobAt, floats);
   let at = 0;
   for (const vector of vectors) {
     blob.set(vector, at);
     at += vector.length;
   }
-  return body;
+  return record;
 }
 
 function decode(body: Uint8Array, path: string): { op: number; operation: Operation } {
