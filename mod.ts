@@ -20,18 +20,27 @@
  */
 export { EdgeShard, type LoadOptions } from "./lib/shard/edge_shard.ts";
 export type { Datatype, Distance, EdgeConfig, EdgeVectorParams, ResolvedConfig } from "./lib/shard/config.ts";
+export type * from "./lib/filter/types.ts";
 export type {
   CountRequest,
   DenseVector,
+  FacetHit,
+  FacetRequest,
+  FacetResponse,
+  FilterInput,
+  OrderByInput,
   Payload,
   PointId,
   PointRecord,
+  PointsOrFilter,
   PointsSelector,
   PointStruct,
   QueryInput,
   QueryRequest,
   RetrieveOptions,
   ScoredPoint,
+  ScrollRequest,
+  ScrollResult,
   ShardInfo,
   UpdateOperation,
   UpsertPoints,

@@ -13,7 +13,7 @@
  * @module
  */
 import { OperationError } from "../errors.ts";
-import { type IdKey, isUuidKey } from "../shard/point_id.ts";
+import { compareKeys, type IdKey, isUuidKey } from "../shard/point_id.ts";
 import { grown } from "../storage/growable.ts";
 import { ImageKind, readImage, sectionAs, writeImage } from "../storage/image_file.ts";
 import { OFFSET_LIMIT } from "./payload_storage.ts";
@@ -58,6 +58,8 @@ export class IdTracker {
   #maskAt = new Uint32Array(1024);
   #nextOffset = 0;
   #maxVersion = -1;
+  /** Live offsets in id order, built on demand and dropped by every change. */
+  #order: Uint32Array | undefined;
 
   private constructor(log: RecordLog) {
     this.#log = log;
@@ -141,6 +143,26 @@ export class IdTracker {
   /** Offsets of the live points, ascending. */
   *liveOffsets(): IterableIterator<number> {
     for (let offset = 0; offset < this.#nextOffset; offset++) if (this.#liveAt[offset] === 1) yield offset;
+  }
+
+  /**
+   * The live offsets in Qdrant's id order (integers ascending, then UUIDs): what scroll pages through.
+   * Cached until the next change.
+   */
+  idOrder(): Uint32Array {
+    if (this.#order !== undefined) return this.#order;
+    const numbers = new Float64Array(this.#byNumber.size);
+    let n = 0;
+    const live = this.#liveAt;
+    for (let offset = 0; offset < this.#nextOffset; offset++) {
+      if (live[offset] === 1 && !this.#textAt.has(offset)) numbers[n++] = this.#numberAt[offset];
+    }
+    numbers.sort();
+    const order = new Uint32Array(this.size);
+    for (let i = 0; i < n; i++) order[i] = this.#byNumber.get(numbers[i])!;
+    const texts = [...this.#byText.keys()].sort(compareKeys);
+    texts.forEach((key, i) => (order[n + i] = this.#byText.get(key)!));
+    return (this.#order = order);
   }
 
   /** Calls `visit` with each live offset (ascending) and its vector mask: a tight loop for opening. */
@@ -271,6 +293,7 @@ export class IdTracker {
   /** `id` is the number form of the key when it has one (then `key` may be omitted). */
   #set(id: number | undefined, key: IdKey | undefined, offset: number, version: number, mask: number): void {
     this.#remove(id, key);
+    this.#order = undefined;
     if (offset >= this.#liveAt.length) {
       this.#liveAt = grown(this.#liveAt, offset + 1);
       this.#numberAt = grown(this.#numberAt, offset + 1);
@@ -293,6 +316,7 @@ export class IdTracker {
   #remove(id: number | undefined, key: IdKey | undefined): void {
     const old = id === undefined ? this.#byText.get(key!) : this.#byNumber.get(id);
     if (old === undefined) return;
+    this.#order = undefined;
     this.#liveAt[old] = 0;
     if (id === undefined) {
       this.#byText.delete(key!);

@@ -18,6 +18,12 @@ import { LogKind, RecordLog } from "../storage/record_log.ts";
 export type Payload = Record<string, unknown>;
 
 const ENTRY_BYTES = 12;
+/** Bytes a payload cursor reads at once while its visits go through the log in order... */
+const CURSOR_CHUNK_BYTES = 1 << 20;
+/** ...and while they jump around it. */
+const CURSOR_SMALL_CHUNK_BYTES = 4096;
+/** Payloads a chunk must serve for the next one to be large. */
+const CURSOR_HITS_MIN = 8;
 /**
  * Offsets of a segment stay below 2^32 - 1 (the id tracker's map stores offset + 1 in a u32): a larger one
  * in a record is damage (and would exhaust memory).
@@ -91,7 +97,34 @@ export class PayloadStorage {
   read(offset: number): Payload {
     const length = offset < this.#length.length ? this.#length[offset] : 0;
     if (length === 0) return {};
-    const bytes = this.#log.read(this.#position[offset], length);
+    return this.#parse(offset, this.#log.read(this.#position[offset], length));
+  }
+
+  /**
+   * A reader for many payloads in rising offset order (a filter scan): it reads the log in large chunks,
+   * since payloads written together lie together, instead of one read per payload.
+   */
+  cursor(): (offset: number) => Payload {
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkAt = 0;
+    let hits = 0;
+    return (offset) => {
+      const length = offset < this.#length.length ? this.#length[offset] : 0;
+      if (length === 0) return {};
+      const position = this.#position[offset];
+      if (position < chunkAt || position + length > chunkAt + chunk.length) {
+        // A chunk that served few payloads means the visits jump around the log: read small ones then.
+        const want = hits >= CURSOR_HITS_MIN ? CURSOR_CHUNK_BYTES : CURSOR_SMALL_CHUNK_BYTES;
+        chunkAt = position;
+        chunk = this.#log.read(position, Math.max(length, Math.min(want, this.#log.sizeBytes - position)));
+        hits = 0;
+      }
+      hits++;
+      return this.#parse(offset, chunk.subarray(position - chunkAt, position - chunkAt + length));
+    };
+  }
+
+  #parse(offset: number, bytes: Uint8Array): Payload {
     try {
       return JSON.parse(decoder.decode(bytes));
     } catch (error) {

@@ -294,6 +294,27 @@ export class Segment {
     return this.#tracker.versionAt(offset);
   }
 
+  /** The first offset never assigned: every offset of a point is below it. */
+  get nextOffset(): number {
+    return this.#tracker.nextOffset;
+  }
+
+  /** Live offsets in Qdrant's id order (integers, then UUIDs), cached until the next write. */
+  idOrder(): Uint32Array {
+    return this.#tracker.idOrder();
+  }
+
+  /** Calls `visit` with each live offset, ascending. */
+  forEachLive(visit: (offset: number) => void): void {
+    this.#tracker.forEachLive(visit);
+  }
+
+  /** Whether the point at `offset` has the vector `name` (false for a name the segment lacks). */
+  hasVector(name: string, offset: number): boolean {
+    const v = this.#state.vectors[name];
+    return v !== undefined && (this.#tracker.vectorMaskAt(offset) & (1 << v.slot)) !== 0;
+  }
+
   /** The stored vector `name` of the point at `offset`, or undefined if the point has none. */
   vector(name: string, offset: number): Float32Array | undefined {
     const v = this.#state.vectors[name];
@@ -306,10 +327,25 @@ export class Segment {
     return this.#payloads.read(offset);
   }
 
-  /** Exact top-`k` over the live points that have vector `name`. Queries must be prepared (normalised). */
-  searchExact(name: string, queries: Float32Array, k: number): ExactSearchResult {
+  /** A reader of payloads for offsets visited in rising order (it reads the log in chunks). */
+  payloadCursor(): (offset: number) => Payload {
+    return this.#payloads.cursor();
+  }
+
+  /**
+   * Exact top-`k` over the live points that have vector `name` and, with `allow`, whose bit is set in it
+   * (bit `o` of byte `o >> 3` for offset `o`). Queries must be prepared (normalised).
+   */
+  searchExact(name: string, queries: Float32Array, k: number, allow?: Uint8Array): ExactSearchResult {
     const v = this.#state.vectors[name];
-    return this.#storages[v.slot]!.searchExact(v.distance, queries, k, this.#present[v.slot]!);
+    const present = this.#present[v.slot]!;
+    if (allow !== undefined) {
+      const both = new Uint8Array(present.length);
+      const n = Math.min(present.length, allow.length);
+      for (let i = 0; i < n; i++) both[i] = present[i] & allow[i];
+      return this.#storages[v.slot]!.searchExact(v.distance, queries, k, both);
+    }
+    return this.#storages[v.slot]!.searchExact(v.distance, queries, k, present);
   }
 
   /**

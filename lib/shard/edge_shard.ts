@@ -19,9 +19,12 @@ import {
   type ResolvedConfig,
   sameVectors,
 } from "./config.ts";
-import { describeKey, type IdKey, keyToId } from "./point_id.ts";
+import { compareKeys, describeKey, type IdKey, idKey, keyToId } from "./point_id.ts";
+import { parseFilter } from "../filter/parse.ts";
+import type { Filter } from "../filter/types.ts";
+import { offsetTest } from "./select.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
-import { type Operation, parseOperation, type PreparedVectors } from "./operations.ts";
+import { type Operation, parseOperation, type PointSelector, type PreparedVectors } from "./operations.ts";
 import { Wal } from "./wal.ts";
 import { DirectoryLock } from "./lock.ts";
 import { deleteAtPath, mergeAtPath } from "../payload/json_path.ts";
@@ -31,6 +34,8 @@ import type {
   QueryRequest,
   RetrieveOptions,
   ScoredPoint,
+  ScrollRequest,
+  ScrollResult,
   ShardInfo,
   UpdateOperation,
   VectorOutput,
@@ -262,7 +267,7 @@ export class EdgeShard {
    */
   update(operation: UpdateOperation): void {
     const { segment, wal } = this.#writable();
-    const op = parseOperation(operation, segment.vectors);
+    const op = parseOperation(operation, segment.vectors, this.#selector(segment));
     checkTargets(segment, op);
     const version = this.#nextOp;
     wal.append(version, op);
@@ -315,9 +320,10 @@ export class EdgeShard {
     // Scores are 32-bit floats, and Qdrant compares the threshold as one too.
     const threshold = given === undefined ? undefined : Math.fround(given);
     const selection = this.#selection(request.with_payload ?? false, request.with_vector ?? false);
+    const filter = optionalFilter(request.filter, "query.filter");
     const k = limit + offset;
     if (k === 0) return [];
-    const found = segment.searchExact(using, vector, k);
+    const found = segment.searchExact(using, vector, k, filter && this.#allowBits(segment, filter));
     const isDistance = target.distance === "Euclid" || target.distance === "Manhattan";
     const hits: ScoredPoint[] = [];
     for (let i = 0; i < found.counts[0]; i++) {
@@ -375,7 +381,74 @@ export class EdgeShard {
     if (!isObject(request)) {
       throw new InvalidArgumentError(`count: expected a request object, got ${describe(request)}`);
     }
-    return segment.pointCount;
+    const filter = optionalFilter(request.filter, "count.filter");
+    if (filter === undefined) return segment.pointCount;
+    const test = offsetTest(segment, filter);
+    let n = 0;
+    segment.forEachLive((offset) => {
+      if (test(offset)) n++;
+    });
+    return n;
+  }
+
+  /**
+   * Pages through the points in id order (integers, then UUIDs), `limit` (10) at a time: pass a page's
+   * `next_page_offset` as the next request's `offset`. Payloads are included unless `with_payload` is
+   * false.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * shard.update({ upsert_points: [1, 2, 3].map((id) => ({ id, vector: [id], payload: { odd: id % 2 === 1 } })) });
+   * const page = shard.scroll({ limit: 1, filter: { must: [{ key: "odd", match: { value: true } }] } });
+   * console.log(page.points.map((p) => p.id), page.next_page_offset); // [1] 3
+   * ```
+   */
+  scroll(request: ScrollRequest = {}): ScrollResult {
+    const segment = this.#live();
+    if (!isObject(request)) {
+      throw new InvalidArgumentError(`scroll: expected a request object, got ${describe(request)}`);
+    }
+    const limit = nonNegativeInteger(request.limit ?? DEFAULT_LIMIT, "scroll.limit");
+    const filter = optionalFilter(request.filter, "scroll.filter");
+    const selection = this.#selection(
+      (request as ScrollRequest).with_payload ?? true,
+      (request as ScrollRequest).with_vector ?? false,
+    );
+    if (request.order_by !== undefined && request.order_by !== null) {
+      throw new OperationError(
+        `No range index for \`order_by\` key: \`${
+          orderByKey(request.order_by)
+        }\`. Please create one to use \`order_by\`. ` +
+          "Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions",
+        { status: "INVALID_ARGUMENT" },
+      );
+    }
+    const order = segment.idOrder();
+    let at = 0;
+    if (request.offset !== undefined && request.offset !== null) {
+      const start = idKey(request.offset, "scroll.offset");
+      // The first position whose id is not below the offset (the offset is inclusive).
+      let high = order.length;
+      while (at < high) {
+        const middle = (at + high) >>> 1;
+        if (compareKeys(segment.keyAt(order[middle])!, start) < 0) at = middle + 1;
+        else high = middle;
+      }
+    }
+    const test = filter === undefined ? undefined : offsetTest(segment, filter);
+    const points: PointRecord[] = [];
+    // One point beyond the page, as Qdrant fetches it: its id is the next page's offset.
+    for (; at < order.length && points.length <= limit; at++) {
+      const offset = order[at];
+      if (test !== undefined && !test(offset)) continue;
+      const record: PointRecord = { id: keyToId(segment.keyAt(offset)!) };
+      if (points.length < limit) this.#attach(record, offset, selection);
+      points.push(record);
+    }
+    const next = points.length > limit ? points.pop()!.id : null;
+    return { points, next_page_offset: next };
   }
 
   /**
@@ -620,6 +693,35 @@ export class EdgeShard {
     segment.upsert(version, points);
   }
 
+  /** How by-filter operations find their points in `segment`. */
+  #selector(segment: Segment): PointSelector {
+    return {
+      select: (filter) => {
+        const test = offsetTest(segment, filter);
+        const keys: IdKey[] = [];
+        for (const offset of segment.idOrder()) if (test(offset)) keys.push(segment.keyAt(offset)!);
+        return keys;
+      },
+      matches: (filter) => {
+        const test = offsetTest(segment, filter);
+        return (key) => {
+          const offset = segment.offsetOf(key);
+          return offset === undefined ? undefined : test(offset);
+        };
+      },
+    };
+  }
+
+  /** The allow-bitset of the live points that match `filter`: one bit per offset, for the kernel. */
+  #allowBits(segment: Segment, filter: Filter): Uint8Array {
+    const test = offsetTest(segment, filter);
+    const bits = new Uint8Array((segment.nextOffset >> 3) + 1);
+    segment.forEachLive((offset) => {
+      if (test(offset)) bits[offset >> 3] |= 1 << (offset & 7);
+    });
+    return bits;
+  }
+
   #saveConfig(vectors: ResolvedConfig["vectors"]): void {
     this.#config = { ...this.#config, vectors };
     writeJsonAtomic(join(this.path, CONFIG_FILE), this.#config);
@@ -800,6 +902,15 @@ function nonNegativeInteger(value: unknown, where: string): number {
     throw new InvalidArgumentError(`${where}: expected a non-negative integer, got ${describe(value)}`);
   }
   return value;
+}
+
+/** Parses an optional filter (absent or null: none). */
+function optionalFilter(value: unknown, path: string): Filter | undefined {
+  return value === undefined || value === null ? undefined : parseFilter(value, path);
+}
+
+function orderByKey(orderBy: unknown): string {
+  return typeof orderBy === "string" ? orderBy : String((orderBy as { key?: unknown }).key);
 }
 
 /** Options of {@linkcode EdgeShard.load}. */

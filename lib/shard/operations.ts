@@ -12,6 +12,8 @@ import type { SegmentVector } from "../segment/segment.ts";
 import { describe, isObject, type ResolvedVectorParams, resolveVectorParams } from "./config.ts";
 import { describeKey, type IdKey, idKey } from "./point_id.ts";
 import { checkPayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
+import { parseFilter } from "../filter/parse.ts";
+import type { Filter } from "../filter/types.ts";
 
 /** How an upsert treats ids that exist or not, as Qdrant's `update_mode`. */
 export type UpdateMode = "upsert" | "insert_only" | "update_only";
@@ -49,8 +51,20 @@ export const OPERATION_NAMES = [
 type Vectors = Readonly<Record<string, SegmentVector>>;
 const UPDATE_MODES: readonly UpdateMode[] = ["upsert", "insert_only", "update_only"];
 
+/**
+ * How operations that select points by filter find them: resolved when the operation is parsed, so the
+ * WAL holds the ids it touched, and a filter is judged against the points as they were before it (as
+ * `update_mode` is).
+ */
+export interface PointSelector {
+  /** Keys of the live points that match `filter`. */
+  select(filter: Filter): IdKey[];
+  /** A test of keys: whether the point matches, or undefined when no point has that key. */
+  matches(filter: Filter): (key: IdKey) => boolean | undefined;
+}
+
 /** Validates one `update()` argument against the shard's vectors. */
-export function parseOperation(operation: unknown, vectors: Vectors): Operation {
+export function parseOperation(operation: unknown, vectors: Vectors, selector: PointSelector): Operation {
   if (!isObject(operation)) {
     throw new InvalidArgumentError(`update: expected an operation object, got ${describe(operation)}`);
   }
@@ -65,9 +79,9 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
   const body = operation[name];
   switch (name) {
     case "upsert_points":
-      return parseUpsert(body, vectors);
+      return parseUpsert(body, vectors, selector);
     case "delete_points":
-      return { kind: "delete", keys: pointsOf(body, name) };
+      return { kind: "delete", keys: pointsOf(body, name, selector) };
     case "set_payload": {
       const b = objectBody(body, name);
       const path = b.key === undefined ? [] : parsePath(b.key, `${name}.key`);
@@ -76,11 +90,20 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
           `${name}.key: expected a path of object keys, got ${JSON.stringify(b.key)}`,
         );
       }
-      return { kind: "set_payload", keys: pointsOf(b, name), payload: payloadOf(b.payload, name), path };
+      return {
+        kind: "set_payload",
+        keys: pointsOf(b, name, selector),
+        payload: payloadOf(b.payload, name),
+        path,
+      };
     }
     case "overwrite_payload": {
       const b = objectBody(body, name);
-      return { kind: "overwrite_payload", keys: pointsOf(b, name), payload: payloadOf(b.payload, name) };
+      return {
+        kind: "overwrite_payload",
+        keys: pointsOf(b, name, selector),
+        payload: payloadOf(b.payload, name),
+      };
     }
     case "delete_payload": {
       const b = objectBody(body, name);
@@ -90,12 +113,12 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
         );
       }
       const paths = b.keys.map((key, i) => parsePath(key, `${name}.keys[${i}]`));
-      return { kind: "delete_payload", keys: pointsOf(b, name), paths };
+      return { kind: "delete_payload", keys: pointsOf(b, name, selector), paths };
     }
     case "clear_payload":
-      return { kind: "clear_payload", keys: pointsOf(body, name) };
+      return { kind: "clear_payload", keys: pointsOf(body, name, selector) };
     case "update_vectors":
-      return parseUpdateVectors(body, vectors);
+      return parseUpdateVectors(body, vectors, selector);
     case "delete_vectors": {
       const b = objectBody(body, name);
       if (!Array.isArray(b.vector) || b.vector.some((n) => typeof n !== "string")) {
@@ -106,7 +129,11 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
       for (const vectorName of b.vector as string[]) {
         if (!(vectorName in vectors)) throw unknownVector(`Cannot ${name}`, vectorName, vectors);
       }
-      return { kind: "delete_vectors", keys: pointsOf(b, name), names: [...new Set(b.vector as string[])] };
+      return {
+        kind: "delete_vectors",
+        keys: pointsOf(b, name, selector),
+        names: [...new Set(b.vector as string[])],
+      };
     }
     case "create_vector_name":
       return parseCreateVector(body, vectors);
@@ -125,7 +152,7 @@ export function parseOperation(operation: unknown, vectors: Vectors): Operation 
   }
 }
 
-function parseUpsert(body: unknown, vectors: Vectors): Operation {
+function parseUpsert(body: unknown, vectors: Vectors, selector: PointSelector): Operation {
   if (!Array.isArray(body) && !isObject(body)) {
     throw new InvalidArgumentError(
       `upsert_points: expected a list of points or { points }, got ${describe(body)}`,
@@ -155,10 +182,26 @@ function parseUpsert(body: unknown, vectors: Vectors): Operation {
       payload: checkedPayload(fields.payload, context),
     };
   });
-  return { kind: "upsert", mode, points };
+  // With update_filter, an existing point that does not match is left as it is; new points are inserted.
+  const condition = updateFilter(b, "upsert_points", selector);
+  return {
+    kind: "upsert",
+    mode,
+    points: condition ? points.filter((p) => condition(p.key) !== false) : points,
+  };
 }
 
-function parseUpdateVectors(body: unknown, vectors: Vectors): Operation {
+function updateFilter(
+  body: Record<string, unknown>,
+  name: string,
+  selector: PointSelector,
+): ((key: IdKey) => boolean | undefined) | undefined {
+  const filter = body.update_filter;
+  if (filter === undefined || filter === null) return undefined;
+  return selector.matches(parseFilter(filter, `${name}.update_filter`));
+}
+
+function parseUpdateVectors(body: unknown, vectors: Vectors, selector: PointSelector): Operation {
   const b = objectBody(body, "update_vectors");
   if (!Array.isArray(b.points)) {
     throw new InvalidArgumentError(
@@ -170,7 +213,12 @@ function parseUpdateVectors(body: unknown, vectors: Vectors): Operation {
     const { key, context, fields } = pointFields(point, index, "update vectors of");
     return { key, vectors: vectorsOf(fields.vector, vectors, context, slabs, index) };
   });
-  return { kind: "update_vectors", points };
+  // With update_filter, existing points that do not match are skipped (missing ones are still an error).
+  const condition = updateFilter(b, "update_vectors", selector);
+  return {
+    kind: "update_vectors",
+    points: condition ? points.filter((p) => condition(p.key) !== false) : points,
+  };
 }
 
 function parseCreateVector(body: unknown, vectors: Vectors): Operation {
@@ -272,9 +320,16 @@ function payloadOf(payload: unknown, name: string): Payload {
   return checkedPayload(payload, `Cannot ${name}`);
 }
 
-function pointsOf(body: unknown, name: string): IdKey[] {
-  const ids = Array.isArray(body) ? body : objectBody(body, name).points;
-  return prepareIds(ids, `${name}.points`);
+/** The points an operation names: a list of ids, `{ points }`, or `{ filter }` (resolved now). */
+function pointsOf(body: unknown, name: string, selector: PointSelector): IdKey[] {
+  if (Array.isArray(body)) return prepareIds(body, `${name}.points`);
+  const b = objectBody(body, name);
+  const hasFilter = b.filter !== undefined && b.filter !== null;
+  if (hasFilter && b.points !== undefined) {
+    throw new InvalidArgumentError(`${name}: expected either points or filter, got both`);
+  }
+  if (hasFilter) return selector.select(parseFilter(b.filter, `${name}.filter`));
+  return prepareIds(b.points, `${name}.points`);
 }
 
 function objectBody(body: unknown, name: string): Record<string, unknown> {

@@ -64,6 +64,18 @@ export function isUuidKey(key: IdKey): boolean {
   return key.length === 36 && key.charCodeAt(8) === 45; // '-'
 }
 
+/**
+ * Qdrant's order of point ids (scroll pages through it): integers ascending, then UUIDs ascending (as
+ * 128-bit numbers, which is the order of their canonical text).
+ */
+export function compareKeys(a: IdKey, b: IdKey): number {
+  const aUuid = isUuidKey(a);
+  if (aUuid !== isUuidKey(b)) return aUuid ? 1 : -1;
+  // Integer keys have no leading zeros, so a shorter one is smaller.
+  if (!aUuid && a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Renders a key for messages: `42` or `"5c56c793-…"`. */
 export function describeKey(key: IdKey): string {
   return isUuidKey(key) ? JSON.stringify(key) : key;

@@ -6,6 +6,7 @@
  */
 import type { Payload } from "../segment/payload_storage.ts";
 import type { PointId } from "./point_id.ts";
+import type { Filter } from "../filter/types.ts";
 
 export type { Payload, PointId };
 
@@ -25,14 +26,21 @@ export interface PointStruct {
   payload?: Payload | null;
 }
 
-/** The `upsert_points` operation: a list of points, or `{ points, update_mode }`. */
+/**
+ * The `upsert_points` operation: a list of points, or `{ points, update_mode, update_filter }`. With
+ * `update_filter`, an existing point that does not match it is left unchanged (new points are inserted).
+ */
 export type UpsertPoints = PointStruct[] | {
   points: PointStruct[];
   update_mode?: "upsert" | "insert_only" | "update_only";
+  update_filter?: FilterInput | null;
 };
 
-/** Points selected by id: a list, or `{ points }`. */
-export type PointsSelector = PointId[] | { points: PointId[] };
+/** Points selected by id (a list, or `{ points }`) or by filter (`{ filter }`). */
+export type PointsSelector = PointId[] | { points: PointId[] } | { filter: FilterInput };
+
+/** The points an operation with more fields acts on: `points` (ids) or `filter`, not both. */
+export type PointsOrFilter = { points: PointId[]; filter?: never } | { filter: FilterInput; points?: never };
 
 /**
  * One update operation, as Qdrant Edge's `UpdateOperation`: an object with exactly one of these keys.
@@ -42,12 +50,14 @@ export type PointsSelector = PointId[] | { points: PointId[] };
 export type UpdateOperation =
   | { upsert_points: UpsertPoints }
   | { delete_points: PointsSelector }
-  | { set_payload: { points: PointId[]; payload: Payload; key?: string } }
-  | { overwrite_payload: { points: PointId[]; payload: Payload } }
-  | { delete_payload: { points: PointId[]; keys: string[] } }
+  | { set_payload: PointsOrFilter & { payload: Payload; key?: string } }
+  | { overwrite_payload: PointsOrFilter & { payload: Payload } }
+  | { delete_payload: PointsOrFilter & { keys: string[] } }
   | { clear_payload: PointsSelector }
-  | { update_vectors: { points: { id: PointId; vector: VectorStruct }[] } }
-  | { delete_vectors: { points: PointId[]; vector: string[] } }
+  | {
+    update_vectors: { points: { id: PointId; vector: VectorStruct }[]; update_filter?: FilterInput | null };
+  }
+  | { delete_vectors: PointsOrFilter & { vector: string[] } }
   | {
     create_vector_name: {
       vector_name: string;
@@ -83,6 +93,8 @@ export interface QueryRequest {
   with_payload?: WithPayload;
   /** `false` by default. */
   with_vector?: WithVector;
+  /** Only points that match. */
+  filter?: FilterInput | null;
 }
 
 /** Vectors as output: a list for a shard with only the default vector, else a map from name. */
@@ -110,6 +122,8 @@ export interface PointRecord {
   payload?: Payload;
   /** Present when `with_vector` asked for it. */
   vector?: VectorOutput;
+  /** The value of the `order_by` field the point was ordered by (scroll with `order_by` only). */
+  order_value?: number;
 }
 
 /** Options of `retrieve`: payload on, vectors off by default, as in Qdrant Edge. */
@@ -122,8 +136,76 @@ export interface RetrieveOptions {
 
 /** A count request; counts are always exact. */
 export interface CountRequest {
+  /** Count only the points that match. */
+  filter?: FilterInput | null;
   /** Accepted for Qdrant compatibility: counts are always exact. */
   exact?: boolean;
+}
+
+/**
+ * A filter in Qdrant's JSON shape: `must`, `should`, `must_not` and `min_should: { conditions, min_count }`
+ * (see {@linkcode Filter} for every condition).
+ */
+export type FilterInput = Filter;
+
+/** How `scroll` orders points by a payload field (which needs a range-capable payload index). */
+export type OrderByInput = string | {
+  /** The payload field. */
+  key: string;
+  /** `"asc"` by default. */
+  direction?: "asc" | "desc";
+  /** Start at this value (inclusive): a number, or an RFC 3339 datetime for datetime fields. */
+  start_from?: number | string;
+};
+
+/** A scroll request, as Qdrant's `ScrollRequest`. */
+export interface ScrollRequest {
+  /** The first id of the page (inclusive); the start when absent. Not allowed with `order_by`. */
+  offset?: PointId | null;
+  /** Points per page; 10 by default. */
+  limit?: number;
+  /** Only points that match. */
+  filter?: FilterInput | null;
+  /** `true` by default. */
+  with_payload?: WithPayload;
+  /** `false` by default. */
+  with_vector?: WithVector;
+  /** Order by a payload field instead of by id. */
+  order_by?: OrderByInput | null;
+}
+
+/** A page of points, as Qdrant's scroll result. */
+export interface ScrollResult {
+  /** The points of the page, in id order (or in `order_by` order). */
+  points: PointRecord[];
+  /** The id the next page starts at; null on the last page (and always with `order_by`). */
+  next_page_offset: PointId | null;
+}
+
+/** A facet request, as Qdrant's `FacetRequest`: counts of the values of a field. */
+export interface FacetRequest {
+  /** The payload field; it needs a keyword, integer, uuid or bool payload index. */
+  key: string;
+  /** Number of values to return, most frequent first; 10 by default. */
+  limit?: number;
+  /** Accepted for Qdrant compatibility: counts are always exact. */
+  exact?: boolean;
+  /** Count only the points that match. */
+  filter?: FilterInput | null;
+}
+
+/** One value of a facet, with the number of points that have it. */
+export interface FacetHit {
+  /** The value. */
+  value: string | number | boolean;
+  /** Number of points with this value. */
+  count: number;
+}
+
+/** The result of `facet`, as Qdrant's `FacetResponse`. */
+export interface FacetResponse {
+  /** The values, most frequent first (ties by value). */
+  hits: FacetHit[];
 }
 
 /** Summary of a shard, as Qdrant Edge's `ShardInfo`. */
