@@ -2,10 +2,7 @@
  * Payload keys in filters: Qdrant's JSON path grammar, parsed strictly, and a walker that visits every value a
  * path reaches without allocating.
  *
- * The grammar (Qdrant `lib/segment/src/json_path/parse.rs`): a first key, then any number of `.key`, `[n]` and
- * `[]`. A bare key is one or more characters that are alphanumeric (Unicode), `_` or `-`; any other key is
- * written in double quotes (`"a.b"`, `"with space"`), and a quoted key cannot contain `"` or `\`. Nothing may
- * follow the path: `a.`, `a[`, `a b` and `.a` are errors.
+ * The grammar is parsed in `lib/payload/json_path.ts` (one place for the whole engine).
  *
  * Walking a path (Qdrant `JsonPath::value_get`): a key step reads a property of an object (an array is not looked
  * through: `a.b` on `{"a": [{"b": 1}]}` reaches nothing), `[n]` reads one element of an array, `[]` reads every
@@ -14,74 +11,9 @@
  *
  * @module
  */
-/**
- * One step of a path: an object key, one array element, or every element (the same shape as
- * `lib/payload/json_path.ts` uses; kept here so that filters do not depend on the payload module).
- */
-export type PathStep = { key: string } | { index: number } | { every: true };
+import { parseJsonPath, type PathStep } from "../payload/json_path.ts";
 
-const BARE_KEY_CHAR = /[\p{Alphabetic}\p{N}_-]/u;
-const DIGIT = /[0-9]/;
-
-/** Parses `path`; returns the steps, or a sentence saying why it is not a JSON path. */
-export function parseJsonPath(path: string): PathStep[] | string {
-  const steps: PathStep[] = [];
-  let at = 0;
-  const first = readKey(path, at);
-  if (typeof first === "string") return first;
-  steps.push({ key: first.key });
-  at = first.end;
-  // Each pass consumes at least one character, so the loop ends within path.length passes.
-  while (at < path.length) {
-    const c = path[at];
-    if (c === ".") {
-      const next = readKey(path, at + 1);
-      if (typeof next === "string") return next;
-      steps.push({ key: next.key });
-      at = next.end;
-    } else if (c === "[") {
-      if (path[at + 1] === "]") {
-        steps.push({ every: true });
-        at += 2;
-        continue;
-      }
-      let end = at + 1;
-      while (end < path.length && DIGIT.test(path[end])) end++;
-      if (end === at + 1 || path[end] !== "]") return `expected "[]" or "[<index>]" at offset ${at}`;
-      const index = Number(path.slice(at + 1, end));
-      if (!Number.isSafeInteger(index)) return `array index ${path.slice(at + 1, end)} is too large`;
-      steps.push({ index });
-      at = end + 1;
-    } else {
-      return `unexpected ${JSON.stringify(c)} at offset ${at}`;
-    }
-  }
-  return steps;
-}
-
-function readKey(path: string, at: number): { key: string; end: number } | string {
-  if (path[at] === '"') {
-    let end = at + 1;
-    while (end < path.length && path[end] !== '"' && path[end] !== "\\") end++;
-    if (path[end] === "\\") return `a quoted key cannot contain a backslash (offset ${end})`;
-    if (path[end] !== '"') return `unterminated quoted key at offset ${at}`;
-    return { key: path.slice(at + 1, end), end: end + 1 };
-  }
-  let end = at;
-  // Iterate by code point so that astral letters count as one character.
-  while (end < path.length) {
-    const cp = path.codePointAt(end)!;
-    const ch = String.fromCodePoint(cp);
-    if (!BARE_KEY_CHAR.test(ch)) break;
-    end += ch.length;
-  }
-  if (end === at) {
-    return at >= path.length
-      ? `expected a key at the end`
-      : `expected a key at offset ${at}, got ${JSON.stringify(path[at])} (quote keys with other characters)`;
-  }
-  return { key: path.slice(at, end), end };
-}
+export { parseJsonPath, type PathStep };
 
 /** Returns `steps` with a trailing `[]` added unless it already ends in one (Qdrant's `array_key`). */
 export function arrayKey(steps: readonly PathStep[]): PathStep[] {

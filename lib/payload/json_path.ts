@@ -2,6 +2,11 @@
  * Qdrant's JSON paths into payloads: `a.b`, `a[]` (every element), `a[0]` (one element), `a[].b`, and
  * `"a.b"` for a key that contains a dot.
  *
+ * The grammar (Qdrant `lib/segment/src/json_path/parse.rs`), the one place it is parsed: a first key,
+ * then any number of `.key`, `[n]` and `[]`. A bare key is one or more characters that are alphanumeric
+ * (Unicode), `_` or `-`; any other key is written in double quotes (`"a.b"`, `"with space"`), and a
+ * quoted key cannot contain `"` or `\`. Nothing may follow the path: `a.`, `a[`, `a b` and `.a` are errors.
+ *
  * @module
  */
 import { InvalidArgumentError } from "../errors.ts";
@@ -10,46 +15,79 @@ import type { Payload } from "../segment/payload_storage.ts";
 /** One step of a path: an object key, one array element, or every element. */
 export type PathStep = { key: string } | { index: number } | { every: true };
 
-const INDEX = /^\[(\d*)\]/;
+const BARE_KEY_CHAR = /[\p{Alphabetic}\p{N}_-]/u;
+const DIGIT = /[0-9]/;
+
+/** Parses `path`; returns the steps, or a sentence saying why it is not a JSON path. */
+export function parseJsonPath(path: string): PathStep[] | string {
+  const steps: PathStep[] = [];
+  let at = 0;
+  const first = readKey(path, at);
+  if (typeof first === "string") return first;
+  steps.push({ key: first.key });
+  at = first.end;
+  // Each pass consumes at least one character, so the loop ends within path.length passes.
+  while (at < path.length) {
+    const c = path[at];
+    if (c === ".") {
+      const next = readKey(path, at + 1);
+      if (typeof next === "string") return next;
+      steps.push({ key: next.key });
+      at = next.end;
+    } else if (c === "[") {
+      if (path[at + 1] === "]") {
+        steps.push({ every: true });
+        at += 2;
+        continue;
+      }
+      let end = at + 1;
+      while (end < path.length && DIGIT.test(path[end])) end++;
+      if (end === at + 1 || path[end] !== "]") return `expected "[]" or "[<index>]" at offset ${at}`;
+      const index = Number(path.slice(at + 1, end));
+      if (!Number.isSafeInteger(index)) return `array index ${path.slice(at + 1, end)} is too large`;
+      steps.push({ index });
+      at = end + 1;
+    } else {
+      return `unexpected ${JSON.stringify(c)} at offset ${at}`;
+    }
+  }
+  return steps;
+}
+
+function readKey(path: string, at: number): { key: string; end: number } | string {
+  if (path[at] === '"') {
+    let end = at + 1;
+    while (end < path.length && path[end] !== '"' && path[end] !== "\\") end++;
+    if (path[end] === "\\") return `a quoted key cannot contain a backslash (offset ${end})`;
+    if (path[end] !== '"') return `unterminated quoted key at offset ${at}`;
+    return { key: path.slice(at + 1, end), end: end + 1 };
+  }
+  let end = at;
+  // Iterate by code point so that astral letters count as one character.
+  while (end < path.length) {
+    const cp = path.codePointAt(end)!;
+    const ch = String.fromCodePoint(cp);
+    if (!BARE_KEY_CHAR.test(ch)) break;
+    end += ch.length;
+  }
+  if (end === at) {
+    return at >= path.length
+      ? `expected a key at the end`
+      : `expected a key at offset ${at}, got ${JSON.stringify(path[at])} (quote keys with other characters)`;
+  }
+  return { key: path.slice(at, end), end };
+}
 
 /** Parses a JSON path, or throws an InvalidArgumentError naming `where` and the path. */
 export function parsePath(path: unknown, where: string): PathStep[] {
-  if (typeof path !== "string" || path.length === 0) {
+  if (typeof path !== "string") {
     throw new InvalidArgumentError(
       `${where}: expected a JSON path such as "a.b" or "a[].b", got ${JSON.stringify(path)}`,
     );
   }
-  const steps: PathStep[] = [];
-  let rest = path;
-  // Each pass consumes at least one character, so the loop ends within path.length passes.
-  while (rest.length > 0) {
-    let key: string;
-    if (rest.startsWith('"')) {
-      const end = rest.indexOf('"', 1);
-      if (end < 0) {
-        throw new InvalidArgumentError(`${where}: unterminated quote in JSON path ${JSON.stringify(path)}`);
-      }
-      key = rest.slice(1, end);
-      rest = rest.slice(end + 1);
-    } else {
-      const end = rest.search(/[.[]/);
-      key = end < 0 ? rest : rest.slice(0, end);
-      rest = end < 0 ? "" : rest.slice(end);
-    }
-    if (key.length === 0) {
-      throw new InvalidArgumentError(`${where}: empty key in JSON path ${JSON.stringify(path)}`);
-    }
-    steps.push({ key });
-    for (let m = rest.match(INDEX); m !== null; m = rest.match(INDEX)) {
-      steps.push(m[1] === "" ? { every: true } : { index: Number(m[1]) });
-      rest = rest.slice(m[0].length);
-    }
-    if (rest.startsWith(".")) rest = rest.slice(1);
-    else if (rest.length > 0) {
-      throw new InvalidArgumentError(
-        `${where}: unexpected ${JSON.stringify(rest[0])} in JSON path ${JSON.stringify(path)}`,
-      );
-    }
+  const steps = parseJsonPath(path);
+  if (typeof steps === "string") {
+    throw new InvalidArgumentError(`${where}: ${JSON.stringify(path)} is not a JSON path: ${steps}`);
   }
   return steps;
 }
