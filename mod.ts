@@ -19,6 +19,26 @@
  * @module
  */
 export { EdgeShard, type LoadOptions } from "./lib/shard/edge_shard.ts";
+export type { FilterPlan } from "./lib/shard/select.ts";
+export type {
+  BoolIndexParams,
+  CardinalityEstimation,
+  DatetimeIndexParams,
+  FloatIndexParams,
+  GeoIndexParams,
+  IntegerIndexParams,
+  KeywordIndexParams,
+  Memory,
+  PayloadFieldSchema,
+  PayloadIndexInfo,
+  PayloadSchemaParams,
+  PayloadSchemaType,
+  StopwordsSet,
+  StorageIndexParams,
+  TextIndexParams,
+  TokenizerType,
+  UuidIndexParams,
+} from "./lib/index/mod.ts";
 export type { Datatype, Distance, EdgeConfig, EdgeVectorParams, ResolvedConfig } from "./lib/shard/config.ts";
 export type * from "./lib/filter/types.ts";
 export type {

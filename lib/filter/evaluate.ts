@@ -74,6 +74,8 @@ import type {
 export interface PointView {
   /** The point id's key (`lib/shard/point_id.ts`): decimal digits, or the canonical UUID. */
   readonly key: IdKey;
+  /** The point's offset in its segment: what index checkers (see {@linkcode FilterOptions}) are given. */
+  readonly offset?: number;
   /** The payload; called at most once per evaluation, and only when a condition needs it. */
   payload(): Readonly<Record<string, unknown>>;
   /** Whether the point has a vector of this name (`""` is the default vector). */
@@ -114,8 +116,8 @@ export type PointPredicate = (point: PointView) => boolean;
  * console.log(cheapRed(point("2", { color: "red", price: 12 }))); // false
  * ```
  */
-export function compileFilter(filter: Filter): PointPredicate {
-  const check = compileFilterCheck(filter, false);
+export function compileFilter(filter: Filter, options: FilterOptions = {}): PointPredicate {
+  const check = compileFilterCheck(filter, false, options);
   const scope = new PointScope();
   return (point) => {
     scope.point = point;
@@ -126,6 +128,16 @@ export function compileFilter(filter: Filter): PointPredicate {
     scope.cached = undefined;
     return result;
   };
+}
+
+/** How a compiled filter may use payload indexes. */
+export interface FilterOptions {
+  /**
+   * For a field condition outside `nested`, a check of point offsets by a payload index on its key, or
+   * undefined to read the payload. Qdrant checks an indexed field through its index, whose semantics
+   * (a full-text index's tokenizer, say) can differ from the payload's.
+   */
+  fieldChecker?: (condition: FieldCondition) => ((offset: number) => boolean) | undefined;
 }
 
 type Document = Readonly<Record<string, unknown>>;
@@ -159,19 +171,19 @@ const NEVER: Check = () => false;
 
 // `nested` selects Qdrant's in-nested semantics (`check_payload`): an empty `should` fails, and id and vector
 // conditions never hold. Outside, Qdrant runs its optimised filter, where an empty `should` is no constraint.
-function compileFilterCheck(filter: Filter, nested: boolean): Check {
-  const must = (filter.must ?? []).map((c) => compileCondition(c, nested));
-  const mustNot = (filter.must_not ?? []).map((c) => compileCondition(c, nested));
+function compileFilterCheck(filter: Filter, nested: boolean, options: FilterOptions): Check {
+  const must = (filter.must ?? []).map((c) => compileCondition(c, nested, options));
+  const mustNot = (filter.must_not ?? []).map((c) => compileCondition(c, nested, options));
   let should: Check[] | undefined;
   if (filter.should !== undefined) {
     if (filter.should.length === 0) {
       if (nested) return NEVER;
     } else {
-      should = filter.should.map((c) => compileCondition(c, nested));
+      should = filter.should.map((c) => compileCondition(c, nested, options));
     }
   }
   const minShould = filter.min_should;
-  const minConditions = minShould?.conditions.map((c) => compileCondition(c, nested)) ?? [];
+  const minConditions = minShould?.conditions.map((c) => compileCondition(c, nested, options)) ?? [];
   const minCount = minShould?.min_count ?? 0;
   if (minCount > minConditions.length) return NEVER;
 
@@ -196,8 +208,12 @@ function compileFilterCheck(filter: Filter, nested: boolean): Check {
   };
 }
 
-function compileCondition(condition: Condition, nested: boolean): Check {
-  if ("key" in condition) return compileFieldCondition(condition);
+function compileCondition(condition: Condition, nested: boolean, options: FilterOptions): Check {
+  if ("key" in condition) {
+    const indexed = nested ? undefined : options.fieldChecker?.(condition);
+    if (indexed !== undefined) return (scope) => indexed((scope as PointScope).point!.offset!);
+    return compileFieldCondition(condition);
+  }
   if ("is_empty" in condition) {
     const walk = compileWalker(steps(condition.is_empty.key));
     return (scope) => walk(scope.doc(), isNotEmptyValue) !== REACH_MATCH;
@@ -222,7 +238,7 @@ function compileCondition(condition: Condition, nested: boolean): Check {
     return (scope) => inSlice((scope as PointScope).point!.key, total, index);
   }
   if ("nested" in condition) return compileNested(condition);
-  return compileFilterCheck(condition, nested);
+  return compileFilterCheck(condition, nested, options);
 }
 
 function isNotEmptyValue(value: unknown): boolean {
@@ -235,7 +251,7 @@ function isNullValue(value: unknown): boolean {
 
 function compileNested(condition: NestedCondition): Check {
   const walk = compileWalker(arrayKey(steps(condition.nested.key)));
-  const inner = compileFilterCheck(condition.nested.filter, true);
+  const inner = compileFilterCheck(condition.nested.filter, true, {});
   // One scope per nested condition, reused for every element: the check runs to completion per element.
   const scope = new ObjectScope();
   const test: ValueTest = (value) => {

@@ -92,6 +92,27 @@ export function parsePath(path: unknown, where: string): PathStep[] {
   return steps;
 }
 
+/**
+ * The values `steps` reaches in `payload`, as Qdrant's `value_get`: a key reads an object's property (an
+ * array is not looked through), `[n]` one element, `[]` every element. Arrays at the end come back whole.
+ */
+export function valuesAt(payload: unknown, steps: readonly PathStep[]): unknown[] {
+  let values: unknown[] = [payload];
+  for (const step of steps) {
+    const next: unknown[] = [];
+    for (const value of values) {
+      if ("key" in step) {
+        if (isPlainObject(value) && Object.hasOwn(value, step.key)) next.push(value[step.key]);
+      } else if (Array.isArray(value)) {
+        if ("every" in step) next.push(...value);
+        else if (step.index < value.length) next.push(value[step.index]);
+      }
+    }
+    values = next;
+  }
+  return values;
+}
+
 /** Removes what `steps` points at from `payload` (in place); a path that leads nowhere changes nothing. */
 export function deleteAtPath(payload: Payload, steps: readonly PathStep[]): void {
   deleteFrom(payload, steps, 0);

@@ -115,6 +115,11 @@ export class IdTracker {
     return this.#textAt.get(offset) ?? String(this.#numberAt[offset]);
   }
 
+  /** Whether a live point is at `offset`. */
+  isLive(offset: number): boolean {
+    return this.#liveAt[offset] === 1;
+  }
+
   /** Version (op number) of the point at `offset`. */
   versionAt(offset: number): number {
     return this.#versionAt[offset];

@@ -32,6 +32,8 @@ import { grown } from "../storage/growable.ts";
 import { resolveVectorParams } from "../shard/config.ts";
 import { IdTracker, type TrackerEntry } from "./id_tracker.ts";
 import { type Payload, PayloadStorage } from "./payload_storage.ts";
+import { type IndexedPoints, PayloadIndexes } from "./payload_indexes.ts";
+import type { PayloadFieldIndex } from "../index/mod.ts";
 
 const SEGMENT_FORMAT_VERSION = 1;
 
@@ -50,6 +52,8 @@ export interface PreparedPoint {
   vectors: (Float32Array | undefined)[];
   /** UTF-8 JSON of the payload; empty for `{}`. */
   payload: Uint8Array;
+  /** The payload itself, for the payload indexes. */
+  payloadObject: Payload;
 }
 
 /** The contents of `segment.json`. */
@@ -101,6 +105,7 @@ export class Segment {
   readonly #payloads: PayloadStorage;
   /** Per slot, a bitset of the offsets whose point is live and has that vector: the search allow-list. */
   readonly #present: (Uint8Array | undefined)[] = [];
+  #indexes: PayloadIndexes;
 
   private constructor(
     native: NativeLibrary,
@@ -116,6 +121,7 @@ export class Segment {
     this.#storages = storages;
     this.#tracker = tracker;
     this.#payloads = payloads;
+    this.#indexes = new PayloadIndexes(dir);
     for (const v of Object.values(state.vectors)) {
       this.#present[v.slot] = new Uint8Array(Math.max(128, (tracker.nextOffset >> 3) + 1));
     }
@@ -160,8 +166,15 @@ export class Segment {
     return new Segment(native, dir, state, storages, tracker, payloads);
   }
 
-  /** Opens an existing segment directory. */
-  static open(native: NativeLibrary, dir: string, options: { readOnly?: boolean } = {}): Segment {
+  /**
+   * Opens an existing segment directory, with payload indexes on the fields of `payloadSchema` (field →
+   * schema, as `create_field_index` took it).
+   */
+  static open(
+    native: NativeLibrary,
+    dir: string,
+    options: { readOnly?: boolean; payloadSchema?: Readonly<Record<string, unknown>> } = {},
+  ): Segment {
     const state = readState(dir);
     if (!options.readOnly && state.flushed !== undefined) rollBack(dir, state.flushed);
     const opened: VectorStorage[] = [];
@@ -189,7 +202,14 @@ export class Segment {
         imageLogBytes: state.flushed?.payload_image_bytes,
       });
       checkVectorsCovered(dir, state, opened, tracker);
-      return new Segment(native, dir, state, opened, tracker, payloads);
+      const segment = new Segment(native, dir, state, opened, tracker, payloads);
+      segment.#indexes = PayloadIndexes.open(
+        dir,
+        options.payloadSchema ?? {},
+        segment.#indexedPoints(),
+        state.flushed?.version ?? -1,
+      );
+      return segment;
     } catch (error) {
       for (const storage of opened) storage?.close();
       tracker?.close();
@@ -270,6 +290,9 @@ export class Segment {
       vectorMask: maskOf(p),
     }));
     this.#commit(version, entries);
+    points.forEach((p, i) => {
+      if (this.#tracker.offsetOf(p.key) === base + i) this.#indexes.add(base + i, p.payloadObject);
+    });
   }
 
   /** Deletes the points with these keys as one update; returns how many were live. */
@@ -297,6 +320,45 @@ export class Segment {
   /** The first offset never assigned: every offset of a point is below it. */
   get nextOffset(): number {
     return this.#tracker.nextOffset;
+  }
+
+  /** The payload index on exactly this key, if any. */
+  payloadIndex(field: string): PayloadFieldIndex | undefined {
+    return this.#indexes.get(field);
+  }
+
+  /** The indexed payload fields. */
+  get indexedFields(): string[] {
+    return this.#indexes.fields;
+  }
+
+  /** Builds a payload index on `field` over the live points (replacing one with another schema). */
+  createPayloadIndex(field: string, schema: unknown): void {
+    this.#indexes.create(field, schema, this.#indexedPoints());
+  }
+
+  /** The schema the payload index on `field` was created with. */
+  payloadSchemaOf(field: string): unknown {
+    return this.#indexes.schemaOf(field);
+  }
+
+  /** Drops the payload index on `field`. */
+  dropPayloadIndex(field: string): void {
+    this.#indexes.drop(field);
+  }
+
+  /** Whether a live point is at `offset`. */
+  isLive(offset: number): boolean {
+    return this.#tracker.isLive(offset);
+  }
+
+  #indexedPoints(): IndexedPoints {
+    return {
+      nextOffset: this.#tracker.nextOffset,
+      isLive: (offset) => this.#tracker.isLive(offset),
+      forEachLive: (visit) => this.#tracker.forEachLive(visit),
+      payloadCursor: () => this.#payloads.cursor(),
+    };
   }
 
   /** Live offsets in Qdrant's id order (integers, then UUIDs), cached until the next write. */
@@ -373,6 +435,7 @@ export class Segment {
         old?.payload_image_bytes,
       ),
     };
+    this.#indexes.save(version);
     this.#state = { ...this.#state, flushed };
     writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
   }
@@ -402,7 +465,9 @@ export class Segment {
   #commit(version: number, entries: readonly TrackerEntry[]): void {
     for (const entry of entries) {
       const old = this.#tracker.offsetOf(entry.key);
-      if (old !== undefined) this.#clearPresent(old);
+      if (old === undefined) continue;
+      this.#clearPresent(old);
+      this.#indexes.remove(old);
     }
     this.#tracker.commit(version, entries);
     for (const entry of entries) {

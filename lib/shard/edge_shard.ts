@@ -22,14 +22,18 @@ import {
 import { compareKeys, describeKey, type IdKey, idKey, keyToId } from "./point_id.ts";
 import { parseFilter } from "../filter/parse.ts";
 import type { Filter } from "../filter/types.ts";
-import { offsetTest } from "./select.ts";
+import { type FilterPlan, forEachMatch, offsetTest, planFilter } from "./select.ts";
+import { facetIndexOf, orderedIndexOf, parseFieldSchema, topFacetHits } from "../index/mod.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { type Operation, parseOperation, type PointSelector, type PreparedVectors } from "./operations.ts";
 import { Wal } from "./wal.ts";
 import { DirectoryLock } from "./lock.ts";
-import { deleteAtPath, mergeAtPath } from "../payload/json_path.ts";
+import { deleteAtPath, mergeAtPath, parsePath } from "../payload/json_path.ts";
 import type {
   CountRequest,
+  FacetRequest,
+  FacetResponse,
+  FilterInput,
   PointRecord,
   QueryRequest,
   RetrieveOptions,
@@ -44,6 +48,8 @@ import type {
 } from "./types.ts";
 
 const CONFIG_FILE = "edge_config.json";
+/** Indexed payload fields and their schemas (as `create_field_index` took them). */
+const PAYLOAD_INDEX_FILE = "payload_index.json";
 const SEGMENTS_DIR = "segments";
 const WAL_DIR = "wal";
 const DEFAULT_LIMIT = 10;
@@ -220,12 +226,12 @@ export class EdgeShard {
       return new EdgeShard(
         path,
         persisted,
-        Segment.open(native, segmentDirs[0], { readOnly: true }),
+        Segment.open(native, segmentDirs[0], { readOnly: true, payloadSchema: readPayloadSchema(path) }),
         undefined,
         lock,
       );
     }
-    const segment = Segment.open(native, segmentDirs[0]);
+    const segment = Segment.open(native, segmentDirs[0], { payloadSchema: readPayloadSchema(path) });
     const pending: [number, Operation, string][] = [];
     let wal: Wal;
     try {
@@ -323,7 +329,7 @@ export class EdgeShard {
     const filter = optionalFilter(request.filter, "query.filter");
     const k = limit + offset;
     if (k === 0) return [];
-    const found = segment.searchExact(using, vector, k, filter && this.#allowBits(segment, filter));
+    const found = segment.searchExact(using, vector, k, filter && this.#matchBits(segment, filter));
     const isDistance = target.distance === "Euclid" || target.distance === "Manhattan";
     const hits: ScoredPoint[] = [];
     for (let i = 0; i < found.counts[0]; i++) {
@@ -383,12 +389,63 @@ export class EdgeShard {
     }
     const filter = optionalFilter(request.filter, "count.filter");
     if (filter === undefined) return segment.pointCount;
-    const test = offsetTest(segment, filter);
     let n = 0;
-    segment.forEachLive((offset) => {
-      if (test(offset)) n++;
-    });
+    forEachMatch(segment, filter, () => n++);
     return n;
+  }
+
+  /**
+   * Counts the values of a payload field over the points (that match `filter`), most frequent first, as
+   * Qdrant's facet. The field needs a keyword, integer, uuid or bool payload index.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * shard.update({ create_field_index: { field_name: "color", field_schema: "keyword" } });
+   * shard.update({ upsert_points: ["red", "red", "blue"].map((color, id) => ({ id, vector: [1], payload: { color } })) });
+   * console.log(shard.facet({ key: "color" }).hits); // [{ value: "red", count: 2 }, { value: "blue", count: 1 }]
+   * ```
+   */
+  facet(request: FacetRequest): FacetResponse {
+    const segment = this.#live();
+    if (!isObject(request) || typeof request.key !== "string") {
+      throw new InvalidArgumentError(
+        `facet: expected a request { key, limit?, filter? }, got ${describe(request)}`,
+      );
+    }
+    const limit = nonNegativeInteger(request.limit ?? DEFAULT_LIMIT, "facet.limit");
+    const filter = optionalFilter(request.filter, "facet.filter");
+    const index = segment.payloadIndex(request.key);
+    const values = index && facetIndexOf(index);
+    if (values === undefined) {
+      throw new OperationError(
+        `No appropriate index for faceting: \`${request.key}\`. Please create one to facet on this field. ` +
+          "Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Match conditions",
+        { status: "INVALID_ARGUMENT" },
+      );
+    }
+    const points = filter === undefined ? undefined : this.#matchBits(segment, filter);
+    return { hits: topFacetHits(values.facet(points), limit) };
+  }
+
+  /**
+   * How a filter's points are found: through the payload index of one of its `must` conditions, or by
+   * checking every point (what `count`, `scroll`, `query` and the by-filter operations do with it).
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 1, distance: "Dot" } });
+   * const filter = { must: [{ key: "city", match: { value: "Paris" } }] };
+   * console.log(shard.explainFilter(filter).path); // "full_scan"
+   * shard.update({ create_field_index: { field_name: "city", field_schema: "keyword" } });
+   * console.log(shard.explainFilter(filter).path); // "payload_index"
+   * ```
+   */
+  explainFilter(filter: FilterInput): FilterPlan {
+    const segment = this.#live();
+    return planFilter(segment, parseFilter(filter, "filter")).plan;
   }
 
   /**
@@ -417,13 +474,7 @@ export class EdgeShard {
       (request as ScrollRequest).with_vector ?? false,
     );
     if (request.order_by !== undefined && request.order_by !== null) {
-      throw new OperationError(
-        `No range index for \`order_by\` key: \`${
-          orderByKey(request.order_by)
-        }\`. Please create one to use \`order_by\`. ` +
-          "Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions",
-        { status: "INVALID_ARGUMENT" },
-      );
+      return this.#scrollOrdered(segment, request as ScrollRequest, limit, filter, selection);
     }
     const order = segment.idOrder();
     let at = 0;
@@ -437,7 +488,15 @@ export class EdgeShard {
         else high = middle;
       }
     }
-    const test = filter === undefined ? undefined : offsetTest(segment, filter);
+    // With an index to find the matches, mark them all first; else test the points as the page needs them.
+    const bits = filter !== undefined && planFilter(segment, filter).condition !== undefined
+      ? this.#matchBits(segment, filter)
+      : undefined;
+    const test = bits !== undefined
+      ? (offset: number) => (bits[offset >> 3] & (1 << (offset & 7))) !== 0
+      : filter === undefined
+      ? undefined
+      : offsetTest(segment, filter);
     const points: PointRecord[] = [];
     // One point beyond the page, as Qdrant fetches it: its id is the next page's offset.
     for (; at < order.length && points.length <= limit; at++) {
@@ -467,7 +526,9 @@ export class EdgeShard {
       segments_count: 1,
       points_count: segment.pointCount,
       indexed_vectors_count: 0,
-      payload_schema: {},
+      payload_schema: Object.fromEntries(
+        segment.indexedFields.map((field) => [field, segment.payloadIndex(field)!.schemaInfo()]),
+      ),
       disk_size_bytes: directorySizeBytes(this.path),
     };
   }
@@ -537,7 +598,10 @@ export class EdgeShard {
         status: "INVALID_ARGUMENT",
       });
     }
-    const fresh = Segment.open(loadedNativeLibrary(), segment.dir, { readOnly: true });
+    const fresh = Segment.open(loadedNativeLibrary(), segment.dir, {
+      readOnly: true,
+      payloadSchema: readPayloadSchema(this.path),
+    });
     segment.close();
     this.#segment = fresh;
   }
@@ -661,6 +725,12 @@ export class EdgeShard {
           this.#saveConfig({ ...this.#config.vectors, [op.name]: op.params });
         }
         return;
+      case "create_index":
+        segment.createPayloadIndex(op.field, op.schema);
+        return this.#savePayloadSchema(segment);
+      case "delete_index":
+        segment.dropPayloadIndex(op.field);
+        return this.#savePayloadSchema(segment);
       case "delete_vector": {
         if (op.name in segment.vectors) segment.removeVector(op.name);
         const vectors = { ...this.#config.vectors };
@@ -697,9 +767,8 @@ export class EdgeShard {
   #selector(segment: Segment): PointSelector {
     return {
       select: (filter) => {
-        const test = offsetTest(segment, filter);
         const keys: IdKey[] = [];
-        for (const offset of segment.idOrder()) if (test(offset)) keys.push(segment.keyAt(offset)!);
+        forEachMatch(segment, filter, (offset) => keys.push(segment.keyAt(offset)!));
         return keys;
       },
       matches: (filter) => {
@@ -712,14 +781,55 @@ export class EdgeShard {
     };
   }
 
-  /** The allow-bitset of the live points that match `filter`: one bit per offset, for the kernel. */
-  #allowBits(segment: Segment, filter: Filter): Uint8Array {
-    const test = offsetTest(segment, filter);
+  /** The bitset of the live points that match `filter`: one bit per offset (the kernel's allow-list). */
+  #matchBits(segment: Segment, filter: Filter): Uint8Array {
     const bits = new Uint8Array((segment.nextOffset >> 3) + 1);
-    segment.forEachLive((offset) => {
-      if (test(offset)) bits[offset >> 3] |= 1 << (offset & 7);
-    });
+    forEachMatch(segment, filter, (offset) => (bits[offset >> 3] |= 1 << (offset & 7)));
     return bits;
+  }
+
+  /** scroll with `order_by`: by the values of a range-capable payload index, one page, no next offset. */
+  #scrollOrdered(
+    segment: Segment,
+    request: ScrollRequest,
+    limit: number,
+    filter: Filter | undefined,
+    selection: Selection,
+  ): ScrollResult {
+    const orderBy = parseOrderBy(request.order_by);
+    const index = segment.payloadIndex(orderBy.key);
+    const ordered = index && orderedIndexOf(index);
+    if (ordered === undefined) {
+      throw new OperationError(
+        `No range index for \`order_by\` key: \`${orderBy.key}\`. Please create one to use \`order_by\`. ` +
+          "Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions",
+        { status: "INVALID_ARGUMENT" },
+      );
+    }
+    if (request.offset !== undefined && request.offset !== null) {
+      throw new InvalidArgumentError(
+        "scroll: offset cannot be used with order_by; use order_by.start_from to continue from a value",
+      );
+    }
+    const bits = filter === undefined ? undefined : this.#matchBits(segment, filter);
+    const points: PointRecord[] = [];
+    if (limit === 0) return { points, next_page_offset: null };
+    ordered.forEachOrdered(orderBy, (value, offset) => {
+      if (!segment.isLive(offset)) return false;
+      if (bits !== undefined && (bits[offset >> 3] & (1 << (offset & 7))) === 0) return false;
+      const record: PointRecord = { id: keyToId(segment.keyAt(offset)!) };
+      this.#attach(record, offset, selection);
+      record.order_value = value;
+      points.push(record);
+      return points.length >= limit;
+    });
+    return { points, next_page_offset: null };
+  }
+
+  #savePayloadSchema(segment: Segment): void {
+    const schema: Record<string, unknown> = {};
+    for (const field of segment.indexedFields) schema[field] = segment.payloadSchemaOf(field);
+    writeJsonAtomic(join(this.path, PAYLOAD_INDEX_FILE), schema);
   }
 
   #saveConfig(vectors: ResolvedConfig["vectors"]): void {
@@ -782,6 +892,14 @@ function checkReplayable(segment: Segment, op: Operation, version: number, walFi
   if (op.kind === "delete_vectors" && op.names.some((name) => !(name in segment.vectors))) {
     throw bad("it names an unknown vector");
   }
+  if (op.kind === "create_index") {
+    try {
+      parseFieldSchema(op.schema);
+      parsePath(op.field, "field_name");
+    } catch (error) {
+      throw bad((error as Error).message);
+    }
+  }
   try {
     checkTargets(segment, op);
   } catch (error) {
@@ -837,7 +955,7 @@ function preparedPoint(
 ): PreparedPoint {
   const bySlot: (Float32Array | undefined)[] = [];
   for (const [name, vector] of Object.entries(vectors)) bySlot[segment.vectors[name].slot] = vector;
-  return { key, vectors: bySlot, payload: encodePayload(payload) };
+  return { key, vectors: bySlot, payload: encodePayload(payload), payloadObject: payload };
 }
 
 /** What to return with each point: a payload filter (or none) and the vector names (or none). */
@@ -904,13 +1022,49 @@ function nonNegativeInteger(value: unknown, where: string): number {
   return value;
 }
 
+/** The persisted payload schema: indexed field → schema; none when the file is missing. */
+function readPayloadSchema(path: string): Record<string, unknown> {
+  const file = join(path, PAYLOAD_INDEX_FILE);
+  if (!existsSync(file)) return {};
+  const schema = readJson(file);
+  if (!isObject(schema)) {
+    throw new OperationError(`Cannot load ${path}: ${file} does not hold an object of field schemas`, {
+      status: "CORRUPT",
+    });
+  }
+  return schema;
+}
+
 /** Parses an optional filter (absent or null: none). */
 function optionalFilter(value: unknown, path: string): Filter | undefined {
   return value === undefined || value === null ? undefined : parseFilter(value, path);
 }
 
-function orderByKey(orderBy: unknown): string {
-  return typeof orderBy === "string" ? orderBy : String((orderBy as { key?: unknown }).key);
+/** Validates `order_by`: a key, or `{ key, direction?, start_from? }`. */
+function parseOrderBy(
+  orderBy: unknown,
+): { key: string; direction?: "asc" | "desc"; start_from?: number | string } {
+  const o = typeof orderBy === "string" ? { key: orderBy } : orderBy;
+  if (!isObject(o) || typeof o.key !== "string") {
+    throw new InvalidArgumentError(
+      `scroll.order_by: expected a key or { key, direction?, start_from? }, got ${describe(orderBy)}`,
+    );
+  }
+  const direction = o.direction ?? undefined;
+  if (direction !== undefined && direction !== "asc" && direction !== "desc") {
+    throw new InvalidArgumentError(
+      `scroll.order_by.direction: expected "asc" or "desc", got ${describe(direction)}`,
+    );
+  }
+  const start = o.start_from ?? undefined;
+  if (
+    start !== undefined && typeof start !== "string" && (typeof start !== "number" || !Number.isFinite(start))
+  ) {
+    throw new InvalidArgumentError(
+      `scroll.order_by.start_from: expected a number or an RFC 3339 datetime, got ${describe(start)}`,
+    );
+  }
+  return { key: o.key, direction, start_from: start };
 }
 
 /** Options of {@linkcode EdgeShard.load}. */

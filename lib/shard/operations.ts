@@ -13,6 +13,7 @@ import { describe, isObject, type ResolvedVectorParams, resolveVectorParams } fr
 import { describeKey, type IdKey, idKey } from "./point_id.ts";
 import { checkPayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { parseFilter } from "../filter/parse.ts";
+import { parseFieldSchema } from "../index/mod.ts";
 import type { Filter } from "../filter/types.ts";
 
 /** How an upsert treats ids that exist or not, as Qdrant's `update_mode`. */
@@ -32,7 +33,9 @@ export type Operation =
   | { kind: "update_vectors"; points: { key: IdKey; vectors: PreparedVectors }[] }
   | { kind: "delete_vectors"; keys: IdKey[]; names: string[] }
   | { kind: "create_vector"; name: string; params: ResolvedVectorParams }
-  | { kind: "delete_vector"; name: string };
+  | { kind: "delete_vector"; name: string }
+  | { kind: "create_index"; field: string; schema: unknown }
+  | { kind: "delete_index"; field: string };
 
 /** The names `update()` accepts, one per operation object. */
 export const OPERATION_NAMES = [
@@ -46,6 +49,8 @@ export const OPERATION_NAMES = [
   "delete_vectors",
   "create_vector_name",
   "delete_vector_name",
+  "create_field_index",
+  "delete_field_index",
 ] as const;
 
 type Vectors = Readonly<Record<string, SegmentVector>>;
@@ -137,6 +142,18 @@ export function parseOperation(operation: unknown, vectors: Vectors, selector: P
     }
     case "create_vector_name":
       return parseCreateVector(body, vectors);
+    case "create_field_index": {
+      const b = objectBody(body, name);
+      const field = fieldName(b.field_name, name);
+      if (b.field_schema === undefined || b.field_schema === null) {
+        throw new InvalidArgumentError(`${name}.field_schema: expected a payload schema, got nothing`);
+      }
+      // Validated now (it throws InvalidArgumentError naming what is wrong), kept as given.
+      parseFieldSchema(b.field_schema);
+      return { kind: "create_index", field, schema: b.field_schema };
+    }
+    case "delete_field_index":
+      return { kind: "delete_index", field: fieldName(objectBody(body, name).field_name, name) };
     case "delete_vector_name": {
       const b = objectBody(body, name);
       if (typeof b.vector_name !== "string" || !(b.vector_name in vectors)) {
@@ -330,6 +347,14 @@ function pointsOf(body: unknown, name: string, selector: PointSelector): IdKey[]
   }
   if (hasFilter) return selector.select(parseFilter(b.filter, `${name}.filter`));
   return prepareIds(b.points, `${name}.points`);
+}
+
+function fieldName(value: unknown, name: string): string {
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(`${name}.field_name: expected a JSON path, got ${describe(value)}`);
+  }
+  parsePath(value, `${name}.field_name`);
+  return value;
 }
 
 function objectBody(body: unknown, name: string): Record<string, unknown> {

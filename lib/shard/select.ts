@@ -5,7 +5,8 @@
  * @module
  */
 import { compileFilter } from "../filter/evaluate.ts";
-import type { Filter } from "../filter/types.ts";
+import type { FieldCondition, Filter } from "../filter/types.ts";
+import type { CardinalityEstimation, FieldQuery } from "../index/mod.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import type { Segment } from "../segment/segment.ts";
 import type { IdKey } from "./point_id.ts";
@@ -14,16 +15,87 @@ import type { IdKey } from "./point_id.ts";
 export type OffsetTest = (offset: number) => boolean;
 
 /**
- * The filter as a test of offsets of `segment`. The point's payload is read only when a condition needs
- * it, and at most once per test.
+ * How a filter's points are found: by iterating the candidates of a payload index on one of its `must`
+ * conditions (each then checked against the whole filter), or by checking every live point.
+ */
+export interface FilterPlan {
+  /** `"payload_index"` or `"full_scan"`. */
+  path: "payload_index" | "full_scan";
+  /** The indexed key whose candidates were iterated. */
+  key?: string;
+  /** The index's estimate of that condition's points. */
+  estimate?: CardinalityEstimation;
+}
+
+/**
+ * Plans a filter over `segment` and calls `visit` with each live offset that matches, ascending. Returns
+ * the plan it followed.
+ */
+export function forEachMatch(segment: Segment, filter: Filter, visit: (offset: number) => void): FilterPlan {
+  const test = offsetTest(segment, filter);
+  const { plan, condition } = planFilter(segment, filter);
+  if (condition === undefined) {
+    segment.forEachLive((offset) => {
+      if (test(offset)) visit(offset);
+    });
+    return plan;
+  }
+  const candidates = segment.payloadIndex(condition.key)!.filter(asQuery(condition)!)!.toArray();
+  for (const offset of candidates) if (segment.isLive(offset) && test(offset)) visit(offset);
+  return plan;
+}
+
+/**
+ * Picks the `must` field condition on an indexed key with the smallest estimate, if any. Geo conditions
+ * are never iterated from the index: its geohash tiles can miss points near the poles and for boxes that
+ * span the globe (as Qdrant's do), while the per-point check is exact.
+ */
+export function planFilter(
+  segment: Segment,
+  filter: Filter,
+): { plan: FilterPlan; condition?: FieldCondition } {
+  let best: { condition: FieldCondition; estimate: CardinalityEstimation } | undefined;
+  for (const condition of filter.must ?? []) {
+    if (
+      !("key" in condition) || condition.geo_bounding_box || condition.geo_radius || condition.geo_polygon
+    ) {
+      continue;
+    }
+    const query = asQuery(condition);
+    const estimate = query && segment.payloadIndex(condition.key)?.estimate(query);
+    if (estimate === undefined || estimate === null) continue;
+    if (best === undefined || estimate.exp < best.estimate.exp) best = { condition, estimate };
+  }
+  if (best === undefined) return { plan: { path: "full_scan" } };
+  return {
+    plan: { path: "payload_index", key: best.condition.key, estimate: best.estimate },
+    condition: best.condition,
+  };
+}
+
+/**
+ * The filter as a test of offsets of `segment`. Conditions on indexed keys are checked through the index
+ * (as Qdrant does); the point's payload is read only when another condition needs it, at most once.
  */
 export function offsetTest(segment: Segment, filter: Filter): OffsetTest {
-  const test = compileFilter(filter);
+  const test = compileFilter(filter, {
+    fieldChecker: (condition) => {
+      const query = asQuery(condition);
+      return (query && segment.payloadIndex(condition.key)?.checker(query)) ?? undefined;
+    },
+  });
   const view = new SegmentPointView(segment);
   return (offset) => {
     view.moveTo(offset);
     return test(view);
   };
+}
+
+/** A field condition as the payload indexes take it; undefined for a match they do not know (substring). */
+function asQuery(condition: FieldCondition): FieldQuery | undefined {
+  return condition.match !== undefined && "substring" in condition.match
+    ? undefined
+    : condition as FieldQuery;
 }
 
 /** The point at one offset, as the filter evaluator sees it; moved from offset to offset, never copied. */
@@ -43,6 +115,10 @@ class SegmentPointView {
     this.#offset = offset;
     this.#key = undefined;
     this.#payload = undefined;
+  }
+
+  get offset(): number {
+    return this.#offset;
   }
 
   get key(): IdKey {

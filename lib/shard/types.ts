@@ -7,6 +7,7 @@
 import type { Payload } from "../segment/payload_storage.ts";
 import type { PointId } from "./point_id.ts";
 import type { Filter } from "../filter/types.ts";
+import type { PayloadFieldSchema } from "../index/mod.ts";
 
 export type { Payload, PointId };
 
@@ -66,7 +67,15 @@ export type UpdateOperation =
       datatype?: "float32" | "float16" | "uint8";
     };
   }
-  | { delete_vector_name: { vector_name: string } };
+  | { delete_vector_name: { vector_name: string } }
+  | {
+    create_field_index: {
+      field_name: string;
+      /** `"keyword"`, `"integer"`, `"float"`, `"bool"`, `"geo"`, `"datetime"`, `"uuid"`, `"text"`, or params. */
+      field_schema: PayloadFieldSchema;
+    };
+  }
+  | { delete_field_index: { field_name: string } };
 
 /** Which payload keys to return: all (`true`), none (`false`), a list, or an include/exclude selector. */
 export type WithPayload = boolean | string[] | { include: string[] } | { exclude: string[] };

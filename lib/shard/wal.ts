@@ -245,6 +245,8 @@ function checkShape(operation: unknown, bad: (what: string) => never): asserts o
     }
   } else if (kind === "create_vector" || kind === "delete_vector") {
     if (typeof operation.name !== "string") bad(`(${kind}) names no vector`);
+  } else if (kind === "create_index" || kind === "delete_index") {
+    if (typeof operation.field !== "string") bad(`(${kind}) names no field`);
   } else {
     bad(`has the unknown kind ${JSON.stringify(kind)}`);
   }

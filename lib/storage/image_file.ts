@@ -25,7 +25,7 @@ const HEADER_BYTES = 32;
 const SECTIONS_MAX = 64;
 
 /** What an image holds; stored in its header so that files cannot be swapped by mistake. */
-export const ImageKind = { idTracker: 1, payload: 2 } as const;
+export const ImageKind = { idTracker: 1, payload: 2, payloadIndex: 3 } as const;
 
 /** An image read back: the log bytes it covers and its sections, as 8-aligned byte views. */
 export interface Image {
@@ -72,10 +72,11 @@ export function writeImage(path: string, kind: number, logBytes: number, section
 }
 
 /**
- * Reads the image at `path` if it is whole, of this kind, and covers exactly `logBytes`; otherwise
- * returns undefined (the caller replays the log instead).
+ * Reads the image at `path` if it is whole, of this kind, and (when given) covers exactly `logBytes`;
+ * otherwise returns undefined (the caller replays the log instead). A payload index image records an op
+ * number in place of log bytes.
  */
-export function readImage(path: string, kind: number, logBytes: number): Image | undefined {
+export function readImage(path: string, kind: number, logBytes?: number): Image | undefined {
   let file: Uint8Array<ArrayBuffer>;
   try {
     const fd = openSync(path, "r");
@@ -101,7 +102,7 @@ export function readImage(path: string, kind: number, logBytes: number): Image |
   const magic = new TextDecoder().decode(file.subarray(0, 8));
   if (
     magic !== MAGIC || view.getUint32(8, true) !== FORMAT_VERSION || view.getUint32(12, true) !== kind ||
-    Number(view.getBigUint64(16, true)) !== logBytes ||
+    (logBytes !== undefined && Number(view.getBigUint64(16, true)) !== logBytes) ||
     view.getUint32(28, true) !== crc32c(file.subarray(HEADER_BYTES))
   ) {
     return undefined;
@@ -117,7 +118,7 @@ export function readImage(path: string, kind: number, logBytes: number): Image |
     sections.push(file.subarray(at + 8, at + 8 + bytes));
     at += 8 + padded(bytes);
   }
-  return { logBytes, sections };
+  return { logBytes: Number(view.getBigUint64(16, true)), sections };
 }
 
 /** Removes an image (and a leftover temporary file). */
