@@ -797,6 +797,10 @@ export class EdgeShard {
     selection: Selection,
   ): ScrollResult {
     const orderBy = parseOrderBy(request.order_by);
+    // Checked first, with Qdrant's text: paging by value continues with order_by.start_from.
+    if (request.offset !== undefined && request.offset !== null) {
+      throw new InvalidArgumentError("Validation failed: Offset is not supported when ordering by field");
+    }
     const index = segment.payloadIndex(orderBy.key);
     const ordered = index && orderedIndexOf(index);
     if (ordered === undefined) {
@@ -806,22 +810,18 @@ export class EdgeShard {
         { status: "INVALID_ARGUMENT" },
       );
     }
-    if (request.offset !== undefined && request.offset !== null) {
-      throw new InvalidArgumentError(
-        "scroll: offset cannot be used with order_by; use order_by.start_from to continue from a value",
-      );
-    }
     const bits = filter === undefined ? undefined : this.#matchBits(segment, filter);
     const points: PointRecord[] = [];
     if (limit === 0) return { points, next_page_offset: null };
+    // forEachOrdered stops when the visit returns false.
     ordered.forEachOrdered(orderBy, (value, offset) => {
-      if (!segment.isLive(offset)) return false;
-      if (bits !== undefined && (bits[offset >> 3] & (1 << (offset & 7))) === 0) return false;
+      if (!segment.isLive(offset)) return true;
+      if (bits !== undefined && (bits[offset >> 3] & (1 << (offset & 7))) === 0) return true;
       const record: PointRecord = { id: keyToId(segment.keyAt(offset)!) };
       this.#attach(record, offset, selection);
       record.order_value = value;
       points.push(record);
-      return points.length >= limit;
+      return points.length < limit;
     });
     return { points, next_page_offset: null };
   }

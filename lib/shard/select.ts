@@ -80,8 +80,11 @@ export function planFilter(
 export function offsetTest(segment: Segment, filter: Filter): OffsetTest {
   const test = compileFilter(filter, {
     fieldChecker: (condition) => {
+      const index = segment.payloadIndex(condition.key);
+      if (index === undefined) return undefined;
       const query = asQuery(condition);
-      return (query && segment.payloadIndex(condition.key)?.checker(query)) ?? undefined;
+      if (query !== undefined) return index.checker(query) ?? undefined;
+      return indexedEmptinessTest(segment, condition);
     },
   });
   const view = new SegmentPointView(segment);
@@ -91,11 +94,35 @@ export function offsetTest(segment: Segment, filter: Filter): OffsetTest {
   };
 }
 
-/** A field condition as the payload indexes take it; undefined for a match they do not know (substring). */
+/**
+ * A field condition as the payload indexes take it: one with a match (other than substring, which they do
+ * not know), a range or a geo test. values_count, is_empty and is_null are left to the payload.
+ */
 function asQuery(condition: FieldCondition): FieldQuery | undefined {
-  return condition.match !== undefined && "substring" in condition.match
-    ? undefined
-    : condition as FieldQuery;
+  if (condition.match !== undefined) {
+    return "substring" in condition.match ? undefined : condition as FieldQuery;
+  }
+  const served = condition.range !== undefined || condition.geo_bounding_box !== undefined ||
+    condition.geo_radius !== undefined || condition.geo_polygon !== undefined;
+  return served ? condition as FieldQuery : undefined;
+}
+
+/**
+ * On an indexed key, Qdrant judges the field-level `is_empty: true` and `is_null: false` as the
+ * `is_empty` condition and the negated `is_null` condition do: over every value the path reaches, not
+ * value by value (so `a[].b` over `[{"b": 1}, {"b": null}]` is neither empty nor free of nulls).
+ * Established with qdrant-edge-py 0.9 on keyword and integer indexes; `is_empty: false`, `is_null: true`
+ * and `values_count` keep their unindexed meaning.
+ */
+function indexedEmptinessTest(segment: Segment, condition: FieldCondition): OffsetTest | undefined {
+  if (condition.values_count !== undefined) return undefined;
+  if (condition.is_empty === true) {
+    return offsetTest(segment, { must: [{ is_empty: { key: condition.key } }] });
+  }
+  if (condition.is_empty === undefined && condition.is_null === false) {
+    return offsetTest(segment, { must_not: [{ is_null: { key: condition.key } }] });
+  }
+  return undefined;
 }
 
 /** The point at one offset, as the filter evaluator sees it; moved from offset to offset, never copied. */

@@ -15,14 +15,36 @@ Request::
                     "score_threshold": null | number, "with_payload": bool, "with_vector": bool,
                     "filter": {REST filter} (optional)}],
       "retrieve": [ids...]   or   {"ids": [...], "with_payload": bool, "with_vector": bool}   (optional)
+      "scrolls":  [{"filter"?, "limit"?, "offset"?: id, "order_by"?: "key" | {"key", "direction"?: "asc"|"desc",
+                    "start_from"?: number | datetime string}, "with_payload"?, "with_vector"?,
+                    "all_pages"?: bool, "max_pages"?: int}]                   (optional)
+      "counts":   [{"filter"?, "exact"?: bool (default true)}]                (optional)
+      "facets":   [{"key", "limit"?, "exact"?, "filter"?}]                    (optional)
     }
+
+scrolls, counts and facets run after the points and ops, in one process on one shard, so thousands of them cost
+little more than the engine's own work. Unset fields take qdrant_edge's defaults (scroll limit 10; facet limit 10,
+exact false; count exact true).
 
 Response::
 
     {"results": [[{"id", "score", "version", "payload"?, "vector"?}, ...], ...],   # one list per query
      "retrieve": [{"id", "payload", "vector"}, ...],                                # only when asked
      "count": <exact count>,
-     "info": {"segments_count", "points_count", "indexed_vectors_count"}}
+     "info": {"segments_count", "points_count", "indexed_vectors_count"},
+     "scrolls": [{"ids": [...], "next_page_offset": id | null,             # one per scroll, only when asked
+                  "order_values": [...]  (only with order_by: the value each record was ordered by),
+                  "payloads": [...]      (only when the item set with_payload to something other than false),
+                  "vectors": [...]       (only when the item set with_vector to something other than false)}
+                 or, with "all_pages": {"pages": [<one such object per page>, ...]}
+                    (follows next_page_offset until it is null, at most max_pages (default 1000) pages)],
+     "counts":  [n, ...],
+     "facets":  [{"hits": [{"value": str | int | bool, "count": n}, ...]}, ...]}
+
+Within scrolls, counts and facets, an item the engine refuses (including a filter qdrant_edge cannot build, e.g.
+a float in match.value) becomes ``{"error": "<message exactly as raised>", "error_type": "<exception class>"}``
+in place of its result, and the other items still run: the messages are the ones @x/edge must reproduce.
+A request the oracle itself cannot understand (an unknown condition, a missing field) still fails as a whole.
 
 On any error: ``{"error": "<message>", "error_type": "<python exception class>"}`` on stdout, exit status 1.
 
@@ -154,23 +176,69 @@ def _listify(x: Any) -> list:
 
 
 def _range(r: dict) -> Any:
+    if not isinstance(r, dict):
+        raise OracleError(f"range must be an object, got {r!r}")
     bounds = {k: r.get(k) for k in ("gte", "gt", "lte", "lt") if r.get(k) is not None}
+    if any(isinstance(v, bool) or not isinstance(v, (int, float, str)) for v in bounds.values()):
+        raise OracleError(f"range bounds must be numbers or datetime strings, got {r!r}")
     if any(isinstance(v, str) for v in bounds.values()):
         return qe.RangeDateTime(**bounds)
     return qe.RangeFloat(**{k: float(v) for k, v in bounds.items()})
 
 
-def _geo_point(g: dict) -> Any:
+def _geo_point(g: Any) -> Any:
+    if not isinstance(g, dict) or any(isinstance(g.get(k), bool) or not isinstance(g.get(k), (int, float))
+                                      for k in ("lon", "lat")):
+        raise OracleError(f"geo point must be {{lon, lat}} numbers, got {g!r}")
     return qe.GeoPoint(lon=float(g["lon"]), lat=float(g["lat"]))
 
 
+class _RestBool:
+    """A boolean that qdrant_edge's MatchValue reads as a boolean.
+
+    qdrant_edge 0.9.0 extracts MatchValue's argument as ``String | Integer | Bool`` in that order, and pyo3's
+    integer extraction accepts Python bools, so ``MatchValue(True)`` becomes the integer 1: it matches the
+    payload value 1 and never ``true``. REST's ``{"value": true}`` is a boolean match. pyo3's bool extraction
+    also accepts numpy's ``bool_`` (recognised by module and type name, read through ``__bool__``), which has no
+    ``__index__``, so this stand-in fails the integer variant and lands in the Bool variant, as REST does.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+_RestBool.__module__ = "numpy"
+_RestBool.__name__ = "bool_"
+_RestBool.__qualname__ = "bool_"
+
+
+def _match_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return _RestBool(v)
+    return v
+
+
+def _match_list(values: Any, what: str) -> list:
+    # REST's AnyVariants is a list of strings or a list of integers; qdrant_edge would read bools as integers.
+    if not isinstance(values, list) or any(isinstance(v, bool) for v in values):
+        raise OracleError(f"match.{what} must be a list of strings or of integers, got {values!r}")
+    return values
+
+
 def _match(m: dict) -> Any:
+    if not isinstance(m, dict):
+        raise OracleError(f"match must be an object, got {m!r}")
     if "value" in m:
-        return qe.MatchValue(m["value"])
+        return qe.MatchValue(_match_value(m["value"]))
     if "any" in m:
-        return qe.MatchAny(m["any"])
+        return qe.MatchAny(_match_list(m["any"], "any"))
     if "except" in m:
-        return qe.MatchExcept(m["except"])
+        return qe.MatchExcept(_match_list(m["except"], "except"))
     if "text" in m:
         return qe.MatchText(m["text"])
     if "text_any" in m:
@@ -184,43 +252,86 @@ def _match(m: dict) -> Any:
     raise OracleError(f"unsupported match {m!r}")
 
 
+def _obj(x: Any, what: str, required: set[str], optional: set[str] = frozenset()) -> dict:
+    if not isinstance(x, dict) or not required <= set(x) or set(x) - required - optional:
+        raise OracleError(f"{what} must be an object with keys {sorted(required)} (optional {sorted(optional)}), "
+                          f"got {x!r}")
+    return x
+
+
+def _ring(r: Any, what: str) -> list:
+    r = _obj(r, what, {"points"})
+    if not isinstance(r["points"], list):
+        raise OracleError(f"{what}.points must be a list, got {r['points']!r}")
+    return [_geo_point(x) for x in r["points"]]
+
+
+def _values_count(v: Any) -> Any:
+    v = _obj(v, "values_count", set(), {"lt", "gt", "lte", "gte"})
+    bounds = {k: x for k, x in v.items() if x is not None}
+    if any(isinstance(x, bool) or not isinstance(x, int) for x in bounds.values()):
+        raise OracleError(f"values_count bounds must be integers, got {v!r}")
+    return qe.ValuesCount(**bounds)
+
+
+def _key_of(x: Any, what: str) -> str:
+    if not isinstance(x, dict) or not isinstance(x.get("key"), str):
+        raise OracleError(f"{what} must be an object with a string 'key', got {x!r}")
+    return x["key"]
+
+
 def build_condition(c: Any) -> Any:
     if not isinstance(c, dict):
         raise OracleError(f"filter condition must be an object, got {c!r}")
-    if {"must", "should", "must_not", "min_should"} & set(c):
-        return build_filter(c)
+    if not c or {"must", "should", "must_not", "min_should"} & set(c):
+        return build_filter(c)  # REST: an object with none of the condition keys is an (empty) Filter
     if "has_id" in c:
         return qe.HasIdCondition(set(point_ids(c["has_id"], "has_id")))
     if "has_vector" in c:
+        if not isinstance(c["has_vector"], str):
+            raise OracleError(f"has_vector must be a vector name, got {c['has_vector']!r}")
         return qe.HasVectorCondition(c["has_vector"])
-    if "is_empty" in c:
-        return qe.IsEmptyCondition(c["is_empty"]["key"])
-    if "is_null" in c:
-        return qe.IsNullCondition(c["is_null"]["key"])
+    # {"is_empty": {"key": k}} is its own condition; {"key": k, "is_empty": true} is a field condition.
+    if "key" not in c and "is_empty" in c:
+        return qe.IsEmptyCondition(_key_of(c["is_empty"], "is_empty"))
+    if "key" not in c and "is_null" in c:
+        return qe.IsNullCondition(_key_of(c["is_null"], "is_null"))
     if "nested" in c:
-        return qe.NestedCondition(c["nested"]["key"], build_filter(c["nested"]["filter"]))
+        n = c["nested"]
+        if not isinstance(n, dict) or not isinstance(n.get("filter"), dict):
+            raise OracleError(f"nested must be {{key, filter}}, got {n!r}")
+        return qe.NestedCondition(_key_of(n, "nested"), build_filter(n["filter"]))
     if "key" in c:
+        if not isinstance(c["key"], str):
+            raise OracleError(f"field condition key must be a string, got {c['key']!r}")
+        unknown = set(c) - {"key", "match", "range", "values_count", "geo_bounding_box", "geo_radius",
+                            "geo_polygon", "is_empty", "is_null"}
+        if unknown:
+            raise OracleError(f"field condition: unsupported keys {sorted(unknown)}")
         kw: dict[str, Any] = {}
         if c.get("match") is not None:
             kw["match"] = _match(c["match"])
         if c.get("range") is not None:
             kw["range"] = _range(c["range"])
         if c.get("values_count") is not None:
-            kw["values_count"] = qe.ValuesCount(**{k: v for k, v in c["values_count"].items() if v is not None})
+            kw["values_count"] = _values_count(c["values_count"])
         if c.get("geo_bounding_box") is not None:
-            g = c["geo_bounding_box"]
+            g = _obj(c["geo_bounding_box"], "geo_bounding_box", {"top_left", "bottom_right"})
             kw["geo_bounding_box"] = qe.GeoBoundingBox(_geo_point(g["top_left"]), _geo_point(g["bottom_right"]))
         if c.get("geo_radius") is not None:
-            g = c["geo_radius"]
+            g = _obj(c["geo_radius"], "geo_radius", {"center", "radius"})
+            if isinstance(g["radius"], bool) or not isinstance(g["radius"], (int, float)):
+                raise OracleError(f"geo_radius.radius must be a number, got {g['radius']!r}")
             kw["geo_radius"] = qe.GeoRadius(_geo_point(g["center"]), float(g["radius"]))
         if c.get("geo_polygon") is not None:
-            g = c["geo_polygon"]
-            interiors = [[_geo_point(x) for x in ring["points"]] for ring in g.get("interiors") or []]
-            kw["geo_polygon"] = qe.GeoPolygon([_geo_point(x) for x in g["exterior"]["points"]], interiors or None)
-        if c.get("is_empty") is not None:
-            kw["is_empty"] = bool(c["is_empty"])
-        if c.get("is_null") is not None:
-            kw["is_null"] = bool(c["is_null"])
+            g = _obj(c["geo_polygon"], "geo_polygon", {"exterior"}, {"interiors"})
+            interiors = [_ring(r, "geo_polygon.interiors[]") for r in _listify(g.get("interiors"))]
+            kw["geo_polygon"] = qe.GeoPolygon(_ring(g["exterior"], "geo_polygon.exterior"), interiors or None)
+        for flag in ("is_empty", "is_null"):
+            if c.get(flag) is not None:
+                if not isinstance(c[flag], bool):
+                    raise OracleError(f"field condition {flag} must be a boolean, got {c[flag]!r}")
+                kw[flag] = c[flag]
         if not kw:
             raise OracleError(f"field condition without a supported clause: {c!r}")
         return qe.FieldCondition(c["key"], **kw)
@@ -418,12 +529,174 @@ def out_scored(p: Any, with_payload: bool, with_vector: bool) -> dict:
     return d
 
 
+
+# ----------------------------------------------------------------------------------------------------------------
+# scroll / count / facet batches
+# ----------------------------------------------------------------------------------------------------------------
+
+def _items(value: Any, what: str) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+        raise OracleError(f"'{what}' must be a list of objects")
+    return value
+
+
+def _check_keys(item: dict, allowed: set[str], what: str) -> None:
+    unknown = set(item) - allowed
+    if unknown:
+        raise OracleError(f"{what}: unsupported keys {sorted(unknown)}")
+
+
+def _engine_call(fn: Any) -> tuple[Any, dict | None]:
+    """Runs fn(); an exception from qdrant_edge becomes an error item, an OracleError propagates."""
+    try:
+        return fn(), None
+    except OracleError:
+        raise
+    except BaseException as e:  # pyo3 panics derive from BaseException
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return None, {"error": str(e) or type(e).__name__, "error_type": type(e).__name__}
+
+
+def _optional_int(item: dict, key: str, what: str) -> int | None:
+    v = item.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise OracleError(f"{what}.{key} must be an integer, got {v!r}")
+    return v
+
+
+def _optional_bool(item: dict, key: str, what: str) -> bool | None:
+    v = item.get(key)
+    if v is None or isinstance(v, bool):
+        return v
+    raise OracleError(f"{what}.{key} must be a boolean, got {v!r}")
+
+
+def build_order_by(o: Any) -> Any:
+    if isinstance(o, str):
+        return qe.OrderBy(o)
+    if not isinstance(o, dict) or not isinstance(o.get("key"), str):
+        raise OracleError(f"order_by must be a key or an object with 'key', got {o!r}")
+    _check_keys(o, {"key", "direction", "start_from"}, "order_by")
+    kw: dict[str, Any] = {}
+    if o.get("direction") is not None:
+        kw["direction"] = _enum_member(qe.Direction, o["direction"], "order_by.direction")
+    start = o.get("start_from")
+    if start is not None:
+        if isinstance(start, bool) or not isinstance(start, (int, float, str)):
+            raise OracleError(f"order_by.start_from must be a number or a datetime string, got {start!r}")
+        kw["start_from"] = start
+    return qe.OrderBy(o["key"], **kw)
+
+
+def _with_option(value: Any, what: str) -> Any:
+    """with_payload / with_vector of a scroll: None keeps the engine's default."""
+    if value is None:
+        return None
+    return _with_flag(value, what)
+
+
+def _scroll_page(records: Any, next_offset: Any, ordered: bool, payloads: bool, vectors: bool) -> dict:
+    page: dict[str, Any] = {
+        "ids": [out_id(r.id) for r in records],
+        "next_page_offset": None if next_offset is None else out_id(next_offset),
+    }
+    if ordered:
+        page["order_values"] = [r.order_value for r in records]
+    if payloads:
+        page["payloads"] = [out_json(r.payload) for r in records]
+    if vectors:
+        page["vectors"] = [out_vector(r.vector) for r in records]
+    return page
+
+
+def run_scroll(shard: qe.EdgeShard, item: dict) -> dict:
+    _check_keys(item, {"filter", "limit", "offset", "order_by", "with_payload", "with_vector", "all_pages",
+                       "max_pages"}, "scroll")
+    limit = _optional_int(item, "limit", "scroll")
+    offset = None if item.get("offset") is None else point_id(item["offset"])
+    with_payload = _with_option(item.get("with_payload"), "scroll.with_payload")
+    with_vector = _with_option(item.get("with_vector"), "scroll.with_vector")
+    all_pages = bool(_optional_bool(item, "all_pages", "scroll"))
+    max_pages = _optional_int(item, "max_pages", "scroll") or 1000
+    ordered = item.get("order_by") is not None
+    show_payloads = with_payload not in (None, False)
+    show_vectors = with_vector not in (None, False)
+
+    def page_at(start: Any) -> tuple[Any, Any]:
+        # Built inside the engine call: OrderBy parses a datetime start_from and may raise.
+        order_by = build_order_by(item["order_by"]) if ordered else None
+        kw: dict[str, Any] = {"offset": start, "limit": limit, "filter": build_filter(item.get("filter")),
+                              "with_payload": with_payload, "with_vector": with_vector, "order_by": order_by}
+        return shard.scroll(qe.ScrollRequest(**{k: v for k, v in kw.items() if v is not None}))
+
+    pages: list[dict] = []
+    start = offset
+    while True:
+        result, error = _engine_call(lambda: page_at(start))
+        if error is not None:
+            if not pages:
+                return error
+            pages.append(error)
+            break
+        records, next_offset = result
+        pages.append(_scroll_page(records, next_offset, ordered, show_payloads, show_vectors))
+        if not all_pages or next_offset is None or len(pages) >= max_pages:
+            break
+        start = next_offset
+    return {"pages": pages} if all_pages else pages[0]
+
+
+def run_count(shard: qe.EdgeShard, item: dict) -> Any:
+    _check_keys(item, {"filter", "exact"}, "count")
+    exact = _optional_bool(item, "exact", "count")
+
+    def call() -> int:
+        kw: dict[str, Any] = {"filter": build_filter(item.get("filter"))}
+        if exact is not None:
+            kw["exact"] = exact
+        return shard.count(qe.CountRequest(**kw))
+
+    result, error = _engine_call(call)
+    return error if error is not None else result
+
+
+def out_facet_value(v: Any) -> Any:
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, (str, int, bool)):
+        return v
+    raise OracleError(f"unexpected facet value type {type(v).__name__}: {v!r}")
+
+
+def run_facet(shard: qe.EdgeShard, item: dict) -> Any:
+    _check_keys(item, {"key", "limit", "exact", "filter"}, "facet")
+    if not isinstance(item.get("key"), str):
+        raise OracleError(f"facet.key must be a string, got {item.get('key')!r}")
+    limit = _optional_int(item, "limit", "facet")
+    exact = _optional_bool(item, "exact", "facet")
+
+    def call() -> Any:
+        kw: dict[str, Any] = {"filter": build_filter(item.get("filter"))}
+        if limit is not None:
+            kw["limit"] = limit
+        if exact is not None:
+            kw["exact"] = exact
+        return shard.facet(qe.FacetRequest(item["key"], **kw))
+
+    result, error = _engine_call(call)
+    if error is not None:
+        return error
+    return {"hits": [{"value": out_facet_value(h.value), "count": h.count} for h in result.hits]}
+
 # ----------------------------------------------------------------------------------------------------------------
 
 def run(request: Any) -> dict:
     if not isinstance(request, dict):
         raise OracleError("request must be a JSON object")
-    unknown = set(request) - {"config", "points", "ops", "queries", "retrieve"}
+    unknown = set(request) - {"config", "points", "ops", "queries", "retrieve", "scrolls", "counts", "facets"}
     if unknown:
         raise OracleError(f"unknown request keys {sorted(unknown)}")
     config = build_config(request.get("config"))
@@ -459,6 +732,13 @@ def run(request: Any) -> dict:
                     if wv is not False:
                         d["vector"] = out_vector(r.vector)
                     response["retrieve"].append(d)
+
+            if request.get("scrolls") is not None:
+                response["scrolls"] = [run_scroll(shard, item) for item in _items(request["scrolls"], "scrolls")]
+            if request.get("counts") is not None:
+                response["counts"] = [run_count(shard, item) for item in _items(request["counts"], "counts")]
+            if request.get("facets") is not None:
+                response["facets"] = [run_facet(shard, item) for item in _items(request["facets"], "facets")]
 
             response["count"] = shard.count(qe.CountRequest(exact=True))
             info = shard.info()

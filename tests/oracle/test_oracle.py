@@ -428,3 +428,216 @@ def test_errors_are_reported_as_json_with_exit_1():
     assert "failed to parse not-a-uuid as UUID" in out["error"]
     out = run_oracle({"config": cfg("Chebyshev")}, expect_ok=False)
     assert "unknown distance" in out["error"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# scrolls / counts / facets batches (used by tests/filter_differential.test.ts)
+# ---------------------------------------------------------------------------------------------------------------
+
+UUID_A = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+UUID_B = "00000000-0000-0000-0000-00000000000b"
+
+FILTER_POINTS = [
+    {"id": 9, "vector": [1.0, 0.0], "payload": {
+        "kw": "red", "n": 3, "f": 1.5, "b": True, "tags": ["a", "b"], "text": "The quick brown fox",
+        "dt": "2024-01-02T00:00:00Z", "geo": {"lon": 13.4, "lat": 52.5},
+        "items": [{"name": "x", "qty": 1}, {"name": "y", "qty": 5}]}},
+    {"id": 2, "vector": [1.0, 0.0], "payload": {
+        "kw": "blue", "n": 7, "f": 2.5, "b": False, "tags": [], "text": "lazy dog",
+        "dt": "2024-01-03T01:00:00+02:00", "geo": {"lon": 2.35, "lat": 48.86},
+        "items": [{"name": "x", "qty": 5}]}},
+    {"id": UUID_A, "vector": [1.0, 0.0], "payload": {
+        "kw": ["red", "blue"], "n": 1, "b": 1, "tags": ["a"], "text": "quick dog",
+        "dt": "2024-01-04T00:00:00.5Z", "geo": {"lon": 13.5, "lat": 52.6}, "opt": None}},
+    {"id": 5, "vector": [1.0, 0.0], "payload": {"kw": None, "n": [2, 8], "f": 2, "opt": []}},
+    {"id": 7, "vector": [0.0, 1.0], "payload": None},
+]
+
+
+def batch(scrolls=(), counts=(), facets=(), ops=(), points=FILTER_POINTS) -> dict:
+    return run_oracle({"config": cfg("Cosine"), "points": points, "ops": list(ops),
+                       "scrolls": list(scrolls), "counts": list(counts), "facets": list(facets)})
+
+
+def field(key, **clause) -> dict:
+    return {"key": key, **clause}
+
+
+def test_scroll_orders_ids_ints_before_uuids_and_pages_with_inclusive_next_offset():
+    out = batch(scrolls=[
+        {},                                    # default limit 10
+        {"limit": 2},
+        {"limit": 2, "offset": 5},             # inclusive offset
+        {"limit": 2, "offset": 6},             # a missing id: starts at the next one
+        {"limit": 2, "all_pages": True},
+        {"limit": 0},                          # no records, next_page_offset is the first id
+        {"offset": UUID_B},                    # UUIDs sort after every integer, then by value
+        {"limit": 1, "filter": {"must": [field("kw", match={"value": "red"})]}, "with_payload": ["kw"]},
+    ])
+    s = out["scrolls"]
+    assert s[0] == {"ids": [2, 5, 7, 9, UUID_A], "next_page_offset": None}
+    assert s[1] == {"ids": [2, 5], "next_page_offset": 7}
+    assert s[2] == {"ids": [5, 7], "next_page_offset": 9}
+    assert s[3] == {"ids": [7, 9], "next_page_offset": UUID_A}
+    assert s[4] == {"pages": [
+        {"ids": [2, 5], "next_page_offset": 7},
+        {"ids": [7, 9], "next_page_offset": UUID_A},
+        {"ids": [UUID_A], "next_page_offset": None},
+    ]}
+    assert s[5] == {"ids": [], "next_page_offset": 2}
+    assert s[6] == {"ids": [UUID_A], "next_page_offset": None}
+    assert s[7] == {"ids": [9], "next_page_offset": UUID_A, "payloads": [{"kw": "red"}]}
+
+
+def test_count_covers_every_condition_type():
+    polygon = {"exterior": {"points": [{"lon": 13.0, "lat": 52.0}, {"lon": 14.0, "lat": 52.0},
+                                       {"lon": 14.0, "lat": 53.0}, {"lon": 13.0, "lat": 53.0},
+                                       {"lon": 13.0, "lat": 52.0}]}}
+    hole = {"points": [{"lon": 13.45, "lat": 52.55}, {"lon": 13.6, "lat": 52.55}, {"lon": 13.6, "lat": 52.7},
+                       {"lon": 13.45, "lat": 52.7}, {"lon": 13.45, "lat": 52.55}]}  # around the UUID's point
+    cases = [
+        ({"must": [field("kw", match={"value": "red"})]}, 2),              # 9 and the array of the UUID
+        ({"must": [field("kw", match={"any": ["blue", "green"]})]}, 2),
+        ({"must": [field("kw", match={"except": ["red"]})]}, 2),            # 2, and the UUID's "blue"
+        ({"must": [field("n", match={"value": 8})]}, 1),
+        ({"must": [field("n", match={"any": [1, 2]})]}, 2),
+        ({"must": [field("text", match={"text": "QUICK"})]}, 2),            # tokenised and lowercased
+        ({"must": [field("text", match={"text_any": "fox lazy"})]}, 2),
+        ({"must": [field("text", match={"phrase": "quick brown"})]}, 1),
+        ({"must": [field("kw", match={"prefix": "bl"})]}, 2),
+        ({"must": [field("n", range={"gt": 2, "lte": 7})]}, 2),              # 3 and 7; not [2, 8]
+        ({"must": [field("f", range={"gte": 2})]}, 2),
+        ({"must": [field("dt", range={"gte": "2024-01-02T23:00:00Z", "lt": "2024-01-04T00:00:00.5Z"})]}, 1),
+        ({"must": [field("geo", geo_bounding_box={"top_left": {"lon": 13.0, "lat": 53.0},
+                                                   "bottom_right": {"lon": 14.0, "lat": 52.0}})]}, 2),
+        ({"must": [field("geo", geo_radius={"center": {"lon": 2.35, "lat": 48.86}, "radius": 1000.0})]}, 1),
+        ({"must": [field("geo", geo_polygon=polygon)]}, 2),
+        ({"must": [field("geo", geo_polygon={**polygon, "interiors": [hole]})]}, 1),
+        ({"must": [field("tags", values_count={"gte": 1})]}, 2),
+        ({"must": [{"is_empty": {"key": "tags"}}]}, 3),                    # [], missing, missing
+        ({"must": [{"is_null": {"key": "kw"}}]}, 1),
+        ({"must": [field("opt", is_empty=True)]}, 5),                      # missing, null and [] alike
+        ({"must": [{"has_id": [2, UUID_A, 1000]}]}, 2),
+        ({"must": [{"has_vector": ""}]}, 5),
+        ({"must": [{"nested": {"key": "items", "filter": {"must": [field("name", match={"value": "x"}),
+                                                                   field("qty", range={"gte": 5})]}}}]}, 1),
+        ({"must": [field("items[].name", match={"value": "x"}), field("items[].qty", range={"gte": 5})]}, 2),
+        ({"min_should": {"conditions": [field("kw", match={"value": "red"}), field("b", match={"value": True}),
+                                        field("n", range={"lt": 2})], "min_count": 2}}, 2),
+        ({"should": [{"must": [field("b", match={"value": False})]}, {"must_not": [{"has_vector": ""}]}]}, 1),
+        ({}, 5),
+    ]
+    out = batch(counts=[{"filter": f} for f, _ in cases])
+    assert out["counts"] == [n for _, n in cases]
+
+
+def test_match_value_true_is_a_boolean_match():
+    # qdrant_edge reads MatchValue(True) as the integer 1; the oracle passes a real boolean, as REST does.
+    points = [{"id": i + 1, "vector": [1.0, 0.0], "payload": {"b": v}}
+              for i, v in enumerate([True, False, 1, 0, 1.0, "true", [True, 5]])]
+    out = batch(points=points, counts=[
+        {"filter": {"must": [field("b", match={"value": True})]}},
+        {"filter": {"must": [field("b", match={"value": False})]}},
+        {"filter": {"must": [field("b", match={"value": 1})]}},
+    ])
+    assert out["counts"] == [2, 1, 1]
+    out = run_oracle({"config": cfg("Cosine"), "counts": [{"filter": {"must": [field("b", match={"any": [True]})]}}]},
+                     expect_ok=False)
+    assert "match.any must be a list of strings or of integers" in out["error"]
+
+
+def test_scroll_order_by_lists_a_point_once_per_distinct_value():
+    points = [
+        {"id": 1, "vector": [1.0, 0.0], "payload": {"f": [0.5, 1.0, 3.0], "d": "2024-01-01T00:00:00Z"}},
+        {"id": 2, "vector": [1.0, 0.0], "payload": {"f": [1.0, 1.0], "d": "2024-01-01T00:00:01.25+01:00"}},
+        {"id": 3, "vector": [1.0, 0.0], "payload": {"f": "text"}},
+    ]
+    ops = [{"create_field_index": {"field_name": "f", "field_schema": "float"}},
+           {"create_field_index": {"field_name": "d", "field_schema": "datetime"}}]
+    out = batch(points=points, ops=ops, scrolls=[
+        {"order_by": "f"},
+        {"order_by": {"key": "f", "direction": "desc", "start_from": 1.0}},
+        {"order_by": {"key": "d"}, "limit": 1},
+    ])
+    s = out["scrolls"]
+    assert s[0]["order_values"] == [0.5, 1.0, 1.0, 3.0]
+    assert s[0]["ids"][0] == 1 and sorted(s[0]["ids"][1:3]) == [1, 2] and s[0]["ids"][3] == 1
+    assert s[0]["next_page_offset"] is None
+    assert s[1]["order_values"] == [1.0, 1.0, 0.5] and sorted(s[1]["ids"][:2]) == [1, 2]
+    # Datetimes order by microseconds since the epoch, in UTC.
+    assert s[2] == {"ids": [2], "next_page_offset": None, "order_values": [1704063601250000]}
+
+
+ORDER_BY_NO_INDEX = ("No range index for `order_by` key: `{}`. Please create one to use `order_by`. Check "
+                     "https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload "
+                     "schemas support Range conditions")
+FACET_NO_INDEX = ("No appropriate index for faceting: `{}`. Please create one to facet on this field. Check "
+                  "https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload "
+                  "schemas support Match conditions")
+ORDER_BY_OFFSET = "Validation failed: Offset is not supported when ordering by field"
+
+
+def test_errors_of_items_are_recorded_verbatim_and_the_batch_goes_on():
+    ops = [{"create_field_index": {"field_name": "kw", "field_schema": "keyword"}},
+           {"create_field_index": {"field_name": "f", "field_schema": "float"}}]
+    open_polygon = {"exterior": {"points": [{"lon": 0, "lat": 0}, {"lon": 1, "lat": 0}, {"lon": 1, "lat": 1},
+                                            {"lon": 0, "lat": 1}]}}
+    out = batch(ops=ops, scrolls=[
+        {"order_by": "n"},                     # no index
+        {"order_by": "kw"},                    # a keyword index cannot order
+        {"order_by": "n", "offset": 2},        # offset is checked before the index
+        {"order_by": "f", "offset": 2},
+        {"filter": {"must": [field("geo", geo_polygon=open_polygon)]}},
+        {"limit": 1},
+    ], facets=[
+        {"key": "n"},                          # no index
+        {"key": "f"},                          # a float index cannot facet
+        {"key": "kw", "limit": 1},
+    ], counts=[{"filter": {"must": [field("geo", geo_radius={"center": {"lon": 0, "lat": 91}, "radius": 1})]}}])
+    s, f = out["scrolls"], out["facets"]
+    assert s[0] == {"error": ORDER_BY_NO_INDEX.format("n"), "error_type": "Exception"}
+    assert s[1] == {"error": ORDER_BY_NO_INDEX.format("kw"), "error_type": "Exception"}
+    assert s[2] == {"error": ORDER_BY_OFFSET, "error_type": "Exception"}
+    assert s[3] == {"error": ORDER_BY_OFFSET, "error_type": "Exception"}
+    assert s[4]["error"] == ("Validation failed: polygon invalid, the first and the last points should be the "
+                             "same to form a closed line")
+    assert s[5] == {"ids": [2], "next_page_offset": 5}
+    assert f[0] == {"error": FACET_NO_INDEX.format("n"), "error_type": "Exception"}
+    assert f[1] == {"error": FACET_NO_INDEX.format("f"), "error_type": "Exception"}
+    # kw: red twice (9 and the UUID), blue twice (2 and the UUID); ties go to the smaller value.
+    assert f[2] == {"hits": [{"value": "blue", "count": 2}]}
+    assert out["counts"][0]["error"].startswith("Wrong format of GeoPoint payload: expected `lat` = 91")
+
+
+def test_facet_sorts_by_count_then_value_and_canonicalises_uuids():
+    points = [{"id": i + 1, "vector": [1.0, 0.0], "payload": p} for i, p in enumerate([
+        {"k": "b", "i": 2, "u": UUID_A.upper(), "t": True},
+        {"k": ["a", "b", "b"], "i": [1, 2], "u": UUID_A, "t": [True, False]},
+        {"k": "c", "i": 1, "u": UUID_B},
+        {"k": 3, "i": 1.5},
+    ])]
+    ops = [{"create_field_index": {"field_name": name, "field_schema": schema}}
+           for name, schema in (("k", "keyword"), ("i", "integer"), ("u", "uuid"), ("t", "bool"))]
+    out = batch(points=points, ops=ops, facets=[
+        {"key": "k"},
+        {"key": "k", "filter": {"must": [field("i", match={"value": 1})]}},
+        {"key": "i", "exact": True},
+        {"key": "u", "limit": 1},
+        {"key": "t"},
+    ])
+    f = out["facets"]
+    assert f[0] == {"hits": [{"value": "b", "count": 2}, {"value": "a", "count": 1}, {"value": "c", "count": 1}]}
+    assert f[1] == {"hits": [{"value": "a", "count": 1}, {"value": "b", "count": 1}, {"value": "c", "count": 1}]}
+    assert f[2] == {"hits": [{"value": 1, "count": 2}, {"value": 2, "count": 2}]}
+    assert f[3] == {"hits": [{"value": UUID_A, "count": 2}]}
+    assert f[4] == {"hits": [{"value": True, "count": 2}, {"value": False, "count": 1}]}
+
+
+def test_malformed_batch_items_fail_the_whole_request():
+    out = run_oracle({"config": cfg("Cosine"), "counts": [{"filter": {"must": [{"key": "a", "match": {"zz": 1}}]}}]},
+                     expect_ok=False)
+    assert "unsupported match" in out["error"]
+    out = run_oracle({"config": cfg("Cosine"), "scrolls": [{"limit": 1, "page": 2}]}, expect_ok=False)
+    assert "scroll: unsupported keys ['page']" in out["error"]
+    out = run_oracle({"config": cfg("Cosine"), "facets": [{"limit": 1}]}, expect_ok=False)
+    assert "facet.key must be a string" in out["error"]
