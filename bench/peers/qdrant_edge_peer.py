@@ -19,6 +19,7 @@ Commands (``"command"`` in the request):
 ``open``     ``{path, vectors, dim, query_index, warm_queries}``: in this fresh process, times
              ``EdgeShard.load`` and the first query (the vector of point ``query_index``), then a few more
              queries, and reports the process's memory from ``/proc/self/status``.
+``filter``   see ``cmd_filter``: filtered count and top-10 query at several selectivities.
 ``baseline`` ``{}``: only imports ``qdrant_edge`` and reports the process's memory.
 """
 
@@ -159,11 +160,61 @@ def cmd_open(req: dict) -> dict:
     }
 
 
+def cmd_filter(req: dict) -> dict:
+    """``{vectors, n, dim, distance, workdir, selectivities, queries, indexed}``: builds a shard of ``n``
+    points (with a float index on ``price`` when ``indexed``), then for each selectivity ``s`` (the filter
+    ``price < 100 * s``) times ``count`` and a top-10 filtered query per query vector (rows after ``n``).
+    Returns per selectivity the median milliseconds, the count, and the ids of each query's hits."""
+    n, dim = req["n"], req["dim"]
+    path = os.path.join(req["workdir"], f"qdrant-filter-{int(req['indexed'])}")
+    shutil.rmtree(path, ignore_errors=True)
+    shard = qe.EdgeShard.create(path, config(dim, req["distance"]))
+    if req["indexed"]:
+        shard.update(qe.UpdateOperation.create_field_index("price", qe.PayloadSchemaType.Float))
+    rows = read_rows(req["vectors"], 0, n, dim)
+    for start in range(0, n, BUILD_BATCH):
+        points = [
+            qe.Point(i, rows[i * dim:(i + 1) * dim].tolist(), payload_of(i)) for i in range(start, min(n, start + BUILD_BATCH))
+        ]
+        shard.update(qe.UpdateOperation.upsert_points(points))
+    queries = read_rows(req["vectors"], n, req["queries"], dim)
+    out = []
+    for selectivity in req["selectivities"]:
+        flt = qe.Filter(must=[qe.FieldCondition(key="price", range=qe.RangeFloat(lt=100 * selectivity))])
+        count_ms, query_ms, hits, count = [], [], [], 0
+        for q in range(req["queries"]):
+            t = time.perf_counter()
+            count = shard.count(qe.CountRequest(filter=flt, exact=True))
+            count_ms.append((time.perf_counter() - t) * 1000)
+            vector = queries[q * dim:(q + 1) * dim].tolist()
+            t = time.perf_counter()
+            found = shard.query(qe.QueryRequest(limit=10, query=qe.Query.Nearest(vector), filter=flt))
+            query_ms.append((time.perf_counter() - t) * 1000)
+            hits.append([p.id for p in found])
+        out.append({
+            "selectivity": selectivity,
+            "count": count,
+            "count_ms": statistics.median(count_ms),
+            "query_ms": statistics.median(query_ms),
+            "hits": hits,
+        })
+    shard.close()
+    shutil.rmtree(path, ignore_errors=True)
+    return {"rows": out}
+
+
 def cmd_baseline(_req: dict) -> dict:
     return {"import_ms": IMPORT_SECONDS * 1000, "memory": memory()}
 
 
-COMMANDS = {"upsert": cmd_upsert, "build": cmd_build, "empty": cmd_empty, "open": cmd_open, "baseline": cmd_baseline}
+COMMANDS = {
+    "upsert": cmd_upsert,
+    "build": cmd_build,
+    "empty": cmd_empty,
+    "open": cmd_open,
+    "filter": cmd_filter,
+    "baseline": cmd_baseline,
+}
 
 
 def main() -> int:
