@@ -519,6 +519,12 @@ const ROOT_KEYS: readonly KeySpec[] = [
   { key: "items[].sub[].x", from: "items[].sub[].x", kinds: ["int"] },
   { key: "items[1].qty", from: "items[].qty", kinds: ["int"] },
   { key: "items", from: "items", kinds: ["array"] },
+  // Twice more each: the geo, text and datetime conditions have the most shapes to cover.
+  { key: "location", from: "location", kinds: ["geo"] },
+  { key: "location", from: "location", kinds: ["geo"] },
+  { key: "title", from: "title", kinds: ["text"] },
+  { key: "title", from: "title", kinds: ["text"] },
+  { key: "created", from: "created", kinds: ["datetime"] },
 ];
 
 /** Keys inside `{"nested": {"key": "items", ...}}`: relative to one element of `items`. */
