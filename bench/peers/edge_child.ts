@@ -91,7 +91,6 @@ async function profile(): Promise<Record<string, unknown>> {
   const { Segment } = await import("../../lib/segment/segment.ts");
   const { LogKind, RecordLog } = await import("../../lib/storage/record_log.ts");
   const { crc32c } = await import("../../lib/storage/crc32c.ts");
-  const { grown } = await import("../../lib/storage/growable.ts");
   const { Wal } = await import("../../lib/shard/wal.ts");
   t = performance.now();
   const native = await nativeLibrary();
@@ -148,12 +147,10 @@ async function profile(): Promise<Record<string, unknown>> {
   // bitset (replicated here, for the one vector of the benchmark shards).
   const tracker = IdTracker.open(join(segmentDir, "id_tracker.log"), { ...readOnly, ...trackerImage });
   time("presence_bitset_replica", () => {
-    let bits = new Uint8Array(128);
-    for (const offset of tracker.liveOffsets()) {
-      if ((tracker.vectorMaskAt(offset) & 1) === 0) continue;
-      bits = grown(bits, (offset >> 3) + 1);
-      bits[offset >> 3] |= 1 << (offset & 7);
-    }
+    const bits = new Uint8Array(Math.max(128, (tracker.nextOffset >> 3) + 1));
+    tracker.forEachLive((offset, mask) => {
+      if ((mask & 1) !== 0) bits[offset >> 3] |= 1 << (offset & 7);
+    });
     return bits;
   });
   tracker.close();

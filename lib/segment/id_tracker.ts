@@ -145,11 +145,6 @@ export class IdTracker {
     return this.#maxVersion;
   }
 
-  /** Offsets of the live points, ascending. */
-  *liveOffsets(): IterableIterator<number> {
-    for (let offset = 0; offset < this.#nextOffset; offset++) if (this.#liveAt[offset] === 1) yield offset;
-  }
-
   /**
    * The live offsets in Qdrant's id order (integers ascending, then UUIDs): what scroll pages through.
    * Cached until the next change.
