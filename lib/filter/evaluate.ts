@@ -32,8 +32,8 @@ import { InvalidArgumentError } from "../errors.ts";
 import { type IdKey, idKey } from "../shard/point_id.ts";
 
 export type { IdKey };
-import { compareInstants, type Instant, parseDateTime, parseDateTimeInto } from "./_datetime.ts";
-import { boxContains, haversineMeters, polygonContains, type Ring } from "./_geo.ts";
+import { compareInstants, type Instant, parseDateTime, parseDateTimeInto } from "../payload/datetime.ts";
+import { boxContains, haversineMeters, polygonContains, type Ring } from "../payload/geo.ts";
 import {
   arrayKey,
   compileWalker,

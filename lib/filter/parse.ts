@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 import { idKey, keyToId, type PointId } from "../shard/point_id.ts";
-import { parseDateTime } from "./_datetime.ts";
+import { parseDateTime } from "../payload/datetime.ts";
 import { parseJsonPath } from "./_path.ts";
 import type {
   Condition,

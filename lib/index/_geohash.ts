@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { haversineMeters } from "../filter/_geo.ts";
+import { haversineMeters } from "../payload/geo.ts";
 
 const BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz";
 const MAX_LEN = 12;

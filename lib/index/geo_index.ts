@@ -21,7 +21,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../errors.ts";
-import { boxContains, haversineMeters, polygonContains } from "../filter/_geo.ts";
+import { boxContains, haversineMeters, polygonContains } from "../payload/geo.ts";
 import { clampEstimate, exact, forEachValue, IndexBase, multiValueSelection } from "./_base.ts";
 import { check, checkStarts, type IndexReader, IndexWriter, KIND_CODES } from "./_codec.ts";
 import { growU32, ListColumn, OffsetCollector, radixOrder } from "./_columns.ts";

@@ -7,7 +7,7 @@
  * Semantics (Qdrant `numeric_index/query.rs`, `numeric_point.rs`, `types.rs`, checked against Qdrant Edge
  * 0.9):
  * - Integer keeps integral numbers within i64 (2.0 counts), float every number, datetime every string that
- *   Qdrant parses as a datetime (RFC 3339 and the relaxed forms of `lib/filter/_datetime.ts`), as
+ *   Qdrant parses as a datetime (RFC 3339 and the relaxed forms of `lib/payload/datetime.ts`), as
  *   microseconds (rounded down). Values beyond 2^53 lose precision (JSON numbers are doubles here).
  * - `range` with numbers is a float range; any string bound makes it a datetime range (every bound must then
  *   parse). On the integer and datetime indexes a float bound is rounded away from the range (`gte: 1.5`
@@ -24,7 +24,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../errors.ts";
-import { parseDateTime } from "../filter/_datetime.ts";
+import { parseDateTime } from "../payload/datetime.ts";
 import { exact, forEachValue, IndexBase, integerValue, matchKind, multiValueSelection } from "./_base.ts";
 import { check, checkStarts, type IndexReader, IndexWriter, KIND_CODES } from "./_codec.ts";
 import { ListColumn, OffsetCollector, radixOrder, sortableFloatKey } from "./_columns.ts";

@@ -1,5 +1,6 @@
 /**
- * Geo tests as Qdrant runs them on payload values (`CheckGeoPoint` in Qdrant's `types.rs`, over the `geo` crate).
+ * Geo tests as Qdrant runs them on payload values (`CheckGeoPoint` in Qdrant's `types.rs`, over the `geo` crate),
+ * shared by filter evaluation and the geo payload index so that the two cannot disagree.
  *
  * - Radius: haversine distance on a sphere of radius 6,371,008.8 m (the IUGG mean earth radius the `geo` crate
  *   uses), strictly less than the radius.
