@@ -489,9 +489,8 @@ export class EdgeShard {
       }
     }
     // With an index to find the matches, mark them all first; else test the points as the page needs them.
-    const bits = filter !== undefined && planFilter(segment, filter).condition !== undefined
-      ? this.#matchBits(segment, filter)
-      : undefined;
+    const planned = filter === undefined ? undefined : planFilter(segment, filter);
+    const bits = planned?.condition !== undefined ? this.#matchBits(segment, filter!, planned) : undefined;
     const test = bits !== undefined
       ? (offset: number) => (bits[offset >> 3] & (1 << (offset & 7))) !== 0
       : filter === undefined
@@ -782,9 +781,9 @@ export class EdgeShard {
   }
 
   /** The bitset of the live points that match `filter`: one bit per offset (the kernel's allow-list). */
-  #matchBits(segment: Segment, filter: Filter): Uint8Array {
+  #matchBits(segment: Segment, filter: Filter, planned = planFilter(segment, filter)): Uint8Array {
     const bits = new Uint8Array((segment.nextOffset >> 3) + 1);
-    forEachMatch(segment, filter, (offset) => (bits[offset >> 3] |= 1 << (offset & 7)));
+    forEachMatch(segment, filter, (offset) => (bits[offset >> 3] |= 1 << (offset & 7)), planned);
     return bits;
   }
 

@@ -28,21 +28,25 @@ export interface FilterPlan {
 }
 
 /**
- * Plans a filter over `segment` and calls `visit` with each live offset that matches, ascending. Returns
- * the plan it followed.
+ * Calls `visit` with each live offset of `segment` that matches `filter`, following `planned` (by default
+ * the filter's plan; a caller that planned already passes its result).
  */
-export function forEachMatch(segment: Segment, filter: Filter, visit: (offset: number) => void): FilterPlan {
+export function forEachMatch(
+  segment: Segment,
+  filter: Filter,
+  visit: (offset: number) => void,
+  planned: { condition?: FieldCondition } = planFilter(segment, filter),
+): void {
   const test = offsetTest(segment, filter);
-  const { plan, condition } = planFilter(segment, filter);
+  const condition = planned.condition;
   if (condition === undefined) {
     segment.forEachLive((offset) => {
       if (test(offset)) visit(offset);
     });
-    return plan;
+    return;
   }
   const candidates = segment.payloadIndex(condition.key)!.filter(asQuery(condition)!)!.toArray();
   for (const offset of candidates) if (segment.isLive(offset) && test(offset)) visit(offset);
-  return plan;
 }
 
 /**
