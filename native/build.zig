@@ -63,7 +63,7 @@ fn addLibrary(b: *std.Build, variant: Variant, optimize: std.builtin.Optimize) v
             .root_source_file = b.path("src/exports.zig"),
             .target = b.resolveTargetQuery(variant.query),
             .optimize = optimize,
-            .link_libc = false,
+            .link_libc = true,
             .strip = true,
         }),
     });
@@ -80,7 +80,7 @@ fn addTests(b: *std.Build, test_step: *std.Build.Step, variant: Variant, optimiz
             .root_source_file = b.path("src/exports.zig"),
             .target = b.resolveTargetQuery(variant.query),
             .optimize = optimize,
-            .link_libc = false,
+            .link_libc = true,
         }),
     });
     const run = b.addRunArtifact(tests);

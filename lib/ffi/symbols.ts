@@ -7,7 +7,7 @@
  */
 
 /** The native ABI version this TypeScript layer speaks; the loader refuses any other. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** The FFI value types used by {@linkcode SYMBOLS}. */
 export type FfiType = "void" | "i32" | "u32" | "u64" | "f32" | "buffer";
@@ -40,6 +40,39 @@ export const SYMBOLS = {
   },
   edge_lock_open: { parameters: ["buffer", "u64", "u32", "buffer"], result: "i32" },
   edge_lock_close: { parameters: ["u64"], result: "i32" },
+  edge_hnsw_builder_new: { parameters: ["u64", "u32", "u32", "u32", "u64", "buffer"], result: "i32" },
+  edge_hnsw_builder_insert: { parameters: ["u64", "u64", "buffer", "u32", "u32"], result: "i32" },
+  edge_hnsw_builder_write: { parameters: ["u64", "buffer", "u64"], result: "i32" },
+  edge_hnsw_builder_free: { parameters: ["u64"], result: "i32" },
+  edge_hnsw_open: { parameters: ["buffer", "u64", "buffer"], result: "i32" },
+  edge_hnsw_node_count: { parameters: ["u64", "buffer"], result: "i32" },
+  edge_hnsw_close: { parameters: ["u64"], result: "i32" },
+  edge_quant_builder_new: { parameters: ["u64", "u32", "u32", "f32", "buffer"], result: "i32" },
+  edge_quant_builder_encode: { parameters: ["u64", "u64", "u64", "u64"], result: "i32" },
+  edge_quant_builder_write: { parameters: ["u64", "buffer", "u64"], result: "i32" },
+  edge_quant_builder_free: { parameters: ["u64"], result: "i32" },
+  edge_quant_open: { parameters: ["buffer", "u64", "u32", "buffer"], result: "i32" },
+  edge_quant_close: { parameters: ["u64"], result: "i32" },
+  edge_search: {
+    parameters: [
+      "u64",
+      "u64",
+      "u64",
+      "u32",
+      "buffer",
+      "u32",
+      "u32",
+      "u32",
+      "u32",
+      "f32",
+      "buffer",
+      "u64",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
 } as const satisfies Record<string, SymbolDefinition>;
 
 /** A pointer argument: a typed array (or DataView) the native side reads or fills, or null. */

@@ -16,7 +16,8 @@ export type Datatype = "float32" | "float16" | "uint8";
 export type Distance = "Cosine" | "Dot" | "Euclid" | "Manhattan";
 
 const DATATYPE_CODES: Record<Datatype, number> = { float32: 0, float16: 1, uint8: 2 };
-const METRIC_CODES: Record<Distance, number> = { Cosine: 0, Dot: 1, Euclid: 2, Manhattan: 3 };
+/** The ABI's metric codes. */
+export const METRIC_CODES: Record<Distance, number> = { Cosine: 0, Dot: 1, Euclid: 2, Manhattan: 3 };
 const FLAG_CREATE = 1;
 const FLAG_READ_ONLY = 2;
 
@@ -148,6 +149,11 @@ export class VectorStorage {
     );
     checkStatus(this.#native, status, `Cannot search ${this.#path}`);
     return result;
+  }
+
+  /** The native handle, for the kernel wrappers that search or index this file (`vector_index.ts`). */
+  nativeHandle(): bigint {
+    return this.#live();
   }
 
   #resultBuffers(nq: number, k: number): ExactSearchResult {

@@ -33,6 +33,36 @@ extern fn edge_search_exact(
 ) i32;
 extern fn edge_lock_open(path: ?[*]const u8, path_len: usize, mode: u32, out_handle: ?*u64) i32;
 extern fn edge_lock_close(handle: u64) i32;
+extern fn edge_hnsw_builder_new(storage: u64, metric: u32, m: u32, ef_construct: u32, seed: u64, out: ?*u64) i32;
+extern fn edge_hnsw_builder_insert(builder: u64, storage: u64, offsets: ?[*]const u32, n: u32, threads: u32) i32;
+extern fn edge_hnsw_builder_write(builder: u64, path: ?[*]const u8, path_len: usize) i32;
+extern fn edge_hnsw_builder_free(builder: u64) i32;
+extern fn edge_hnsw_open(path: ?[*]const u8, path_len: usize, out: ?*u64) i32;
+extern fn edge_hnsw_node_count(graph: u64, out: ?*u64) i32;
+extern fn edge_hnsw_close(graph: u64) i32;
+extern fn edge_quant_builder_new(storage: u64, metric: u32, kind: u32, quantile: f32, out: ?*u64) i32;
+extern fn edge_quant_builder_encode(builder: u64, storage: u64, start: u64, end: u64) i32;
+extern fn edge_quant_builder_write(builder: u64, path: ?[*]const u8, path_len: usize) i32;
+extern fn edge_quant_builder_free(builder: u64) i32;
+extern fn edge_quant_open(path: ?[*]const u8, path_len: usize, always_ram: u32, out: ?*u64) i32;
+extern fn edge_quant_close(quantized: u64) i32;
+extern fn edge_search(
+    storage: u64,
+    graph: u64,
+    quantized: u64,
+    metric: u32,
+    queries: ?[*]const f32,
+    nq: u32,
+    k: u32,
+    ef: u32,
+    flags: u32,
+    oversampling: f32,
+    allow: ?[*]const u8,
+    allow_len_bytes: u64,
+    out_offsets: ?[*]u64,
+    out_scores: ?[*]f32,
+    out_counts: ?[*]u32,
+) i32;
 
 const OK = 0;
 const INVALID_ARGUMENT = 1;
@@ -68,7 +98,7 @@ fn open(path: []const u8, dim: u32, datatype: u32, flags: u32, handle: *u64) i32
 }
 
 test "version, variant, CPU features and noop" {
-    try testing.expectEqual(@as(u32, 3), edge_abi_version());
+    try testing.expectEqual(@as(u32, 4), edge_abi_version());
     try testing.expectEqual(@intFromEnum(cpu.build_variant), edge_build_variant());
     const features: cpu.Features = @bitCast(edge_cpu_features());
     try testing.expectEqual(cpu.probe(), features);
@@ -320,4 +350,85 @@ test "edge_crc32c continues a checksum and takes NULL for an empty buffer" {
     try testing.expectEqual(@as(u32, 0xE3069283), edge_crc32c(0, text.ptr, text.len));
     try testing.expectEqual(@as(u32, 0xE3069283), edge_crc32c(edge_crc32c(0, text.ptr, 4), text.ptr + 4, 5));
     try testing.expectEqual(@as(u32, 7), edge_crc32c(7, null, 0));
+}
+
+test "indexes through the ABI: build and write a graph and int8 vectors, open them, search through them" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var buffers: [3][256]u8 = undefined;
+    const vectors_path = tmpPath(&buffers[0], &tmp, "index.vec");
+    const graph_path = tmpPath(&buffers[1], &tmp, "index.hnsw");
+    const quant_path = tmpPath(&buffers[2], &tmp, "index.qnt");
+    const dim = 8;
+    const n = 600;
+    var storage: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), open(vectors_path, dim, F32, CREATE, &storage));
+    defer _ = edge_storage_close(storage);
+    var prng = std.Random.DefaultPrng.init(5);
+    var data: [n * dim]f32 = undefined;
+    for (&data) |*value| value.* = prng.random().floatNorm(f32);
+    try testing.expectEqual(@as(i32, OK), edge_storage_put(storage, 0, &data, n));
+
+    var builder: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_builder_new(storage, EUCLID, 8, 64, 3, &builder));
+    var offsets_in: [n]u32 = undefined;
+    for (&offsets_in, 0..) |*offset, i| offset.* = @intCast(i);
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_builder_insert(builder, storage, &offsets_in, 300, 1));
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_builder_insert(builder, storage, offsets_in[300..], n - 300, 2));
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_builder_write(builder, graph_path.ptr, graph_path.len));
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_builder_free(builder));
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_hnsw_builder_free(builder));
+
+    var quant_builder: u64 = 0;
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), edge_quant_builder_new(storage, EUCLID, 9, 0.99, &quant_builder));
+    try testing.expectEqual(@as(i32, OK), edge_quant_builder_new(storage, EUCLID, 1, 0.99, &quant_builder));
+    try testing.expectEqual(@as(i32, OK), edge_quant_builder_encode(quant_builder, storage, 0, 250));
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), edge_quant_builder_write(quant_builder, quant_path.ptr, quant_path.len));
+    try testing.expectEqual(@as(i32, OK), edge_quant_builder_encode(quant_builder, storage, 250, n));
+    try testing.expectEqual(@as(i32, OK), edge_quant_builder_write(quant_builder, quant_path.ptr, quant_path.len));
+    try testing.expectEqual(@as(i32, EXISTS), edge_quant_builder_write(quant_builder, quant_path.ptr, quant_path.len));
+    try testing.expectEqual(@as(i32, OK), edge_quant_builder_free(quant_builder));
+
+    var graph: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_open(graph_path.ptr, graph_path.len, &graph));
+    defer _ = edge_hnsw_close(graph);
+    var nodes: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_hnsw_node_count(graph, &nodes));
+    try testing.expectEqual(@as(u64, n), nodes);
+    var quantized: u64 = 0;
+    try testing.expectEqual(@as(i32, OK), edge_quant_open(quant_path.ptr, quant_path.len, 1, &quantized));
+    defer _ = edge_quant_close(quantized);
+    try testing.expectEqual(@as(i32, BAD_HANDLE), edge_hnsw_close(quantized));
+
+    // Extra records written after the indexes were built are found by the tail scan.
+    const late = [_]f32{ 50, 50, 50, 50, 50, 50, 50, 50 };
+    try testing.expectEqual(@as(i32, OK), edge_storage_put(storage, n, &late, 1));
+    const k = 5;
+    var exact_offsets: [k]u64 = undefined;
+    var exact_scores: [k]f32 = undefined;
+    var got_offsets: [k]u64 = undefined;
+    var got_scores: [k]f32 = undefined;
+    var counts: [1]u32 = undefined;
+    const query = data[7 * dim ..][0..dim];
+    try testing.expectEqual(@as(i32, OK), edge_search_exact(storage, EUCLID, query.ptr, 1, k, null, 0, &exact_offsets, &exact_scores, &counts));
+    const flags_rescore = 2;
+    for ([_]u64{ 0, quantized }) |q| {
+        try testing.expectEqual(@as(i32, OK), edge_search(storage, graph, q, EUCLID, query.ptr, 1, k, 64, flags_rescore, 4, null, 0, &got_offsets, &got_scores, &counts));
+        try testing.expectEqual(@as(u32, k), counts[0]);
+        try testing.expectEqualSlices(u64, &exact_offsets, &got_offsets);
+        try testing.expectEqualSlices(f32, &exact_scores, &got_scores);
+    }
+    try testing.expectEqual(@as(i32, OK), edge_search(storage, graph, quantized, EUCLID, &late, 1, 1, 16, flags_rescore, 1, null, 0, &got_offsets, &got_scores, &counts));
+    try testing.expectEqual(@as(u64, n), got_offsets[0]);
+    // An allow-list excludes the best match; the exact scan flag agrees.
+    var allow: [(n + 8) / 8 + 1]u8 = @splat(0xff);
+    allow[7 >> 3] &= ~@as(u8, 1 << 7);
+    try testing.expectEqual(@as(i32, OK), edge_search(storage, graph, 0, EUCLID, query.ptr, 1, k, 64, 1, 1, &allow, allow.len, &got_offsets, &got_scores, &counts));
+    try testing.expectEqual(@as(u64, exact_offsets[1]), got_offsets[0]);
+    try testing.expectEqual(@as(i32, INVALID_ARGUMENT), edge_search(storage, graph, 0, EUCLID, query.ptr, 1, k, 64, 8, 1, null, 0, &got_offsets, &got_scores, &counts));
+
+    var corrupt: u64 = 0;
+    try testing.expectEqual(@as(i32, CORRUPT), edge_hnsw_open(vectors_path.ptr, vectors_path.len, &corrupt));
+    try testing.expect(std.mem.indexOf(u8, lastError(), "index.vec") != null);
+    try testing.expectEqual(@as(i32, CORRUPT), edge_quant_open(graph_path.ptr, graph_path.len, 0, &corrupt));
 }
