@@ -20,6 +20,7 @@
  */
 export { EdgeShard, type LoadOptions } from "./lib/shard/edge_shard.ts";
 export type { FilterPlan } from "./lib/shard/select.ts";
+export type { OptimizeOptions, OptimizeProgress } from "./lib/shard/optimize.ts";
 export type {
   BoolIndexParams,
   CardinalityEstimation,
@@ -39,7 +40,17 @@ export type {
   TokenizerType,
   UuidIndexParams,
 } from "./lib/index/mod.ts";
-export type { Datatype, Distance, EdgeConfig, EdgeVectorParams, ResolvedConfig } from "./lib/shard/config.ts";
+export type {
+  Datatype,
+  Distance,
+  EdgeConfig,
+  EdgeOptimizersConfig,
+  EdgeVectorParams,
+  HnswConfig,
+  HnswConfigDiff,
+  QuantizationConfig,
+  ResolvedConfig,
+} from "./lib/shard/config.ts";
 export type * from "./lib/filter/types.ts";
 export type {
   CountRequest,
@@ -56,11 +67,13 @@ export type {
   PointsSelector,
   PointStruct,
   QueryInput,
+  QueryPlan,
   QueryRequest,
   RetrieveOptions,
   ScoredPoint,
   ScrollRequest,
   ScrollResult,
+  SearchParams,
   ShardInfo,
   UpdateOperation,
   UpsertPoints,

@@ -9,7 +9,12 @@
  *   payload.log        payload JSON by offset
  *   payload.img        the payload index (offset → position, length) as of a flush
  *   vectors/<slot>.vec native mmap'd vector file per named vector
+ *   hnsw/<slot>.hnsw   HNSW graph over the vector's first `indexes[slot].points` offsets (built by optimize)
+ *   quant/<slot>.qnt   quantized copies of those vectors (built by optimize when configured)
  * ```
+ *
+ * A segment written by `optimize()` has its indexes from the start; later writes land past the indexed
+ * offsets (offsets are never reused), where searches scan them exactly.
  *
  * Writes go to fresh offsets, vectors and payloads first and the id tracker's commit record last, so a
  * crash at any point leaves the previous state readable.
@@ -34,6 +39,8 @@ import { IdTracker, type TrackerEntry } from "./id_tracker.ts";
 import { type Payload, PayloadStorage } from "./payload_storage.ts";
 import { type IndexedPoints, PayloadIndexes } from "./payload_indexes.ts";
 import type { PayloadFieldIndex } from "../index/mod.ts";
+import type { QuantizationConfig } from "../shard/config.ts";
+import { HnswGraph, QuantizedVectors, searchIndexed } from "../kernel/vector_index.ts";
 
 const SEGMENT_FORMAT_VERSION = 1;
 
@@ -56,10 +63,46 @@ export interface PreparedPoint {
   payloadObject: Payload;
 }
 
+/** What `optimize()` built for one vector of a segment, recorded in `segment.json`. */
+export interface VectorIndexState {
+  /** Offsets below this are covered by the graph and the quantized vectors. */
+  points: number;
+  /** The graph's parameters, when there is a graph. */
+  hnsw?: { m: number; ef_construct: number; seed: number };
+  /** The quantization, when there are quantized vectors. */
+  quantization?: QuantizationConfig;
+}
+
+/** How a segment searches one vector (Qdrant's `SearchParams`, resolved). */
+export interface SegmentSearchParams {
+  /** Candidates kept while walking the graph. */
+  ef: number;
+  /** Scan instead of walking the graph. */
+  exact: boolean;
+  /** Score with the original vectors only. */
+  ignoreQuantization: boolean;
+  rescore: boolean;
+  oversampling: number;
+}
+
+/** A live point as copied into a new segment by `optimize()`. */
+export interface CopiedPoint {
+  key: IdKey;
+  version: number;
+  /** Indexed by slot of the NEW segment. */
+  vectors: (Float32Array | undefined)[];
+  payload: Uint8Array;
+  payloadObject: Payload;
+}
+
 /** The contents of `segment.json`. */
 interface SegmentState {
   format_version: number;
   vectors: Record<string, SegmentVector>;
+  /** Per slot, the indexes `optimize()` built. */
+  indexes?: Record<string, VectorIndexState>;
+  /** The segment this one replaced (an optimize publishes it; loading removes the replaced one if left). */
+  replaces?: string;
   /** The slot the next created vector gets: slots are never reused, so old vector masks stay meaningful. */
   next_slot: number;
   /** What the last flush made durable: a writer that opens the segment discards what came after. */
@@ -106,6 +149,10 @@ export class Segment {
   /** Per slot, a bitset of the offsets whose point is live and has that vector: the search allow-list. */
   readonly #present: (Uint8Array | undefined)[] = [];
   #indexes: PayloadIndexes;
+  /** Per slot, the HNSW graph `optimize()` built. */
+  readonly #graphs: (HnswGraph | undefined)[] = [];
+  /** Per slot, the quantized vectors `optimize()` built. */
+  readonly #quantized: (QuantizedVectors | undefined)[] = [];
 
   private constructor(
     native: NativeLibrary,
@@ -180,6 +227,7 @@ export class Segment {
     const opened: VectorStorage[] = [];
     let tracker: IdTracker | undefined;
     let payloads: PayloadStorage | undefined;
+    const segments: Segment[] = [];
     try {
       for (const v of Object.values(state.vectors)) {
         opened[v.slot] = VectorStorage.open(native, vectorPath(dir, v.slot), {
@@ -203,6 +251,8 @@ export class Segment {
       });
       checkVectorsCovered(dir, state, opened, tracker);
       const segment = new Segment(native, dir, state, opened, tracker, payloads);
+      segments.push(segment);
+      segment.#openVectorIndexes();
       segment.#indexes = PayloadIndexes.open(
         dir,
         options.payloadSchema ?? {},
@@ -211,11 +261,118 @@ export class Segment {
       );
       return segment;
     } catch (error) {
+      for (const segment of segments) segment.#closeVectorIndexes();
       for (const storage of opened) storage?.close();
       tracker?.close();
       payloads?.close();
       throw error;
     }
+  }
+
+  /** Opens the graphs and quantized vectors that segment.json names. */
+  #openVectorIndexes(): void {
+    for (const [slotText, index] of Object.entries(this.#state.indexes ?? {})) {
+      const slot = Number(slotText);
+      if (index.hnsw !== undefined) {
+        this.#graphs[slot] = HnswGraph.open(this.#native, graphPath(this.dir, slot));
+      }
+      const quantization = index.quantization;
+      if (quantization !== undefined) {
+        const alwaysRam = "scalar" in quantization
+          ? quantization.scalar.always_ram
+          : quantization.binary.always_ram;
+        this.#quantized[slot] = QuantizedVectors.open(
+          this.#native,
+          quantizedPath(this.dir, slot),
+          alwaysRam ?? false,
+        );
+      }
+    }
+  }
+
+  #closeVectorIndexes(): void {
+    for (const graph of this.#graphs) graph?.close();
+    for (const quantized of this.#quantized) quantized?.close();
+  }
+
+  /** What `optimize()` built for vector `name`, if anything. */
+  vectorIndex(name: string): VectorIndexState | undefined {
+    const v = this.#state.vectors[name];
+    return v === undefined ? undefined : this.#state.indexes?.[v.slot];
+  }
+
+  /**
+   * Records the indexes built for this segment's vectors (files already written under `hnsw/` and
+   * `quant/`) in segment.json, and opens them.
+   */
+  attachVectorIndexes(indexes: Record<string, VectorIndexState>): void {
+    const bySlot: Record<string, VectorIndexState> = {};
+    for (const [name, index] of Object.entries(indexes)) bySlot[this.#state.vectors[name].slot] = index;
+    this.#closeVectorIndexes();
+    this.#state = { ...this.#state, indexes: bySlot };
+    writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
+    this.#openVectorIndexes();
+  }
+
+  /** Records the segment this one replaces (see {@linkcode SegmentState.replaces}). */
+  markReplacing(id: string): void {
+    this.#state = { ...this.#state, replaces: id };
+    writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
+  }
+
+  /** The id of the segment this one replaced, if it was published by an optimize. */
+  get replaces(): string | undefined {
+    return this.#state.replaces;
+  }
+
+  /** The vector file of `name`, for the index builders. */
+  storageOf(name: string): VectorStorage {
+    return this.#storages[this.#state.vectors[name].slot]!;
+  }
+
+  /** Number of live points that have vector `name` and are in its HNSW graph. */
+  indexedVectorCount(name: string): number {
+    const v = this.#state.vectors[name];
+    const graph = this.#graphs[v.slot];
+    if (graph === undefined) return 0;
+    const present = this.#present[v.slot]!;
+    let n = 0;
+    const end = Math.min(graph.nodeCount, present.length * 8);
+    for (let offset = 0; offset < end; offset++) {
+      if ((present[offset >> 3] & (1 << (offset & 7))) !== 0) n++;
+    }
+    return n;
+  }
+
+  /** Number of live points that have vector `name`, and how many offsets were ever written. */
+  vectorCounts(name: string): { live: number; written: number; indexed: number } {
+    const v = this.#state.vectors[name];
+    const present = this.#present[v.slot]!;
+    let live = 0;
+    for (let i = 0; i < present.length; i++) live += popcount8(present[i]);
+    return { live, written: this.#tracker.nextOffset, indexed: this.#state.indexes?.[v.slot]?.points ?? 0 };
+  }
+
+  /**
+   * Writes copies of live points (from the segment this one replaces) at fresh offsets, each keeping its
+   * version; one tracker commit per run of equal versions.
+   */
+  appendCopies(points: readonly CopiedPoint[]): void {
+    if (points.length === 0) return;
+    const base = this.#tracker.nextOffset;
+    for (const v of Object.values(this.#state.vectors)) this.#putVectors(v, base, points);
+    this.#payloads.write(points.map((p, i) => [base + i, p.payload] as const));
+    let start = 0;
+    for (let i = 1; i <= points.length; i++) {
+      if (i < points.length && points[i].version === points[start].version) continue;
+      const entries: TrackerEntry[] = [];
+      for (let j = start; j < i; j++) {
+        entries.push({ kind: "set", key: points[j].key, offset: base + j, vectorMask: maskOf(points[j]) });
+      }
+      this.#commit(points[start].version, entries);
+      start = i;
+    }
+    points.forEach((p, i) => this.#indexes.add(base + i, p.payloadObject));
   }
 
   /** The segment's id: the name of its directory (a UUID). */
@@ -265,7 +422,19 @@ export class Segment {
     this.#storages[v.slot]?.close();
     this.#storages[v.slot] = undefined;
     this.#present[v.slot] = undefined;
+    this.#graphs[v.slot]?.close();
+    this.#graphs[v.slot] = undefined;
+    this.#quantized[v.slot]?.close();
+    this.#quantized[v.slot] = undefined;
+    if (this.#state.indexes?.[v.slot] !== undefined) {
+      const indexes = { ...this.#state.indexes };
+      delete indexes[v.slot];
+      this.#state = { ...this.#state, indexes };
+      writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
+    }
     rmSync(vectorPath(this.dir, v.slot), { force: true });
+    rmSync(graphPath(this.dir, v.slot), { force: true });
+    rmSync(quantizedPath(this.dir, v.slot), { force: true });
   }
 
   /** Number of live points. */
@@ -400,14 +569,43 @@ export class Segment {
    */
   searchExact(name: string, queries: Float32Array, k: number, allow?: Uint8Array): ExactSearchResult {
     const v = this.#state.vectors[name];
-    const present = this.#present[v.slot]!;
-    if (allow !== undefined) {
-      const both = new Uint8Array(present.length);
-      const n = Math.min(present.length, allow.length);
-      for (let i = 0; i < n; i++) both[i] = present[i] & allow[i];
-      return this.#storages[v.slot]!.searchExact(v.distance, queries, k, both);
-    }
-    return this.#storages[v.slot]!.searchExact(v.distance, queries, k, present);
+    return this.#storages[v.slot]!.searchExact(v.distance, queries, k, this.#allowed(v.slot, allow));
+  }
+
+  /**
+   * Top-`k` over the live points that have vector `name` (and, with `allow`, whose bit is set): through
+   * the HNSW graph and the quantized vectors where `optimize()` built them and `params` allow, exactly
+   * otherwise. Queries must be prepared (normalised).
+   */
+  search(
+    name: string,
+    queries: Float32Array,
+    k: number,
+    allow: Uint8Array | undefined,
+    params: SegmentSearchParams,
+  ): ExactSearchResult {
+    const v = this.#state.vectors[name];
+    const graph = params.exact ? undefined : this.#graphs[v.slot];
+    const quantized = params.ignoreQuantization ? undefined : this.#quantized[v.slot];
+    if (graph === undefined && quantized === undefined) return this.searchExact(name, queries, k, allow);
+    return searchIndexed(this.#native, this.#storages[v.slot]!, graph, quantized, queries, {
+      distance: v.distance,
+      k,
+      ef: Math.max(params.ef, k),
+      exact: graph === undefined,
+      rescore: params.rescore,
+      oversampling: params.oversampling,
+    }, this.#allowed(v.slot, allow));
+  }
+
+  /** The live points with vector `slot`, ANDed with `allow` when given. */
+  #allowed(slot: number, allow: Uint8Array | undefined): Uint8Array {
+    const present = this.#present[slot]!;
+    if (allow === undefined) return present;
+    const both = new Uint8Array(present.length);
+    const n = Math.min(present.length, allow.length);
+    for (let i = 0; i < n; i++) both[i] = present[i] & allow[i];
+    return both;
   }
 
   /**
@@ -442,12 +640,17 @@ export class Segment {
 
   /** Closes every file. Idempotent. */
   close(): void {
+    this.#closeVectorIndexes();
     for (const storage of this.#storages) storage?.close();
     this.#payloads.close();
     this.#tracker.close();
   }
 
-  #putVectors(v: SegmentVector, base: number, points: readonly PreparedPoint[]): void {
+  #putVectors(
+    v: SegmentVector,
+    base: number,
+    points: readonly { vectors: readonly (Float32Array | undefined)[] }[],
+  ): void {
     if (points.length === 0) return;
     const rows = contiguousRows(points, v);
     const data = rows ?? new Float32Array(points.length * v.size);
@@ -564,7 +767,10 @@ function checkVectorsCovered(
  * The points' vectors in `v` as one array, when they already are consecutive rows of one buffer (as an
  * upsert prepares them): then they go to the vector file without another copy.
  */
-function contiguousRows(points: readonly PreparedPoint[], v: SegmentVector): Float32Array | undefined {
+function contiguousRows(
+  points: readonly { vectors: readonly (Float32Array | undefined)[] }[],
+  v: SegmentVector,
+): Float32Array | undefined {
   const first = points[0].vectors[v.slot];
   if (first === undefined) return undefined;
   const rowBytes = v.size * 4;
@@ -600,7 +806,23 @@ function vectorPath(dir: string, slot: number): string {
   return join(dir, "vectors", `${slot}.vec`);
 }
 
-function maskOf(point: PreparedPoint): number {
+/** Where the HNSW graph of vector `slot` lives. */
+export function graphPath(dir: string, slot: number): string {
+  return join(dir, "hnsw", `${slot}.hnsw`);
+}
+
+/** Where the quantized vectors of vector `slot` live. */
+export function quantizedPath(dir: string, slot: number): string {
+  return join(dir, "quant", `${slot}.qnt`);
+}
+
+function popcount8(byte: number): number {
+  let n = byte - ((byte >> 1) & 0x55);
+  n = (n & 0x33) + ((n >> 2) & 0x33);
+  return (n + (n >> 4)) & 0x0f;
+}
+
+function maskOf(point: { vectors: readonly (Float32Array | undefined)[] }): number {
   let mask = 0;
   point.vectors.forEach((vector, slot) => {
     if (vector !== undefined) mask |= 1 << slot;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { InvalidArgumentError, OperationError, ShardClosedError } from "../errors.ts";
 import { loadedNativeLibrary, type NativeLibrary, nativeLibrary } from "../ffi/loader.ts";
 import type { Payload } from "../segment/payload_storage.ts";
@@ -14,11 +14,14 @@ import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file
 import {
   describe,
   type EdgeConfig,
+  hnswOf,
   isObject,
+  mergeTunables,
   resolveConfig,
   type ResolvedConfig,
   sameVectors,
 } from "./config.ts";
+import { buildSegment, type OptimizeOptions, planOptimization, snapshotSegment } from "./optimize.ts";
 import { compareKeys, describeKey, type IdKey, idKey, keyToId } from "./point_id.ts";
 import { parseFilter } from "../filter/parse.ts";
 import type { Filter } from "../filter/types.ts";
@@ -35,11 +38,13 @@ import type {
   FacetResponse,
   FilterInput,
   PointRecord,
+  QueryPlan,
   QueryRequest,
   RetrieveOptions,
   ScoredPoint,
   ScrollRequest,
   ScrollResult,
+  SearchParams,
   ShardInfo,
   UpdateOperation,
   VectorOutput,
@@ -87,6 +92,8 @@ export class EdgeShard {
   #nextOp: number;
   /** Set when a write failed after its WAL record was written: the state on disk is then uncertain. */
   #poisoned: Error | undefined;
+  /** While an optimize runs: the updates applied since it took its snapshot, to apply to its result. */
+  #optimizing: [number, Operation][] | undefined;
 
   private constructor(
     path: string,
@@ -171,6 +178,7 @@ export class EdgeShard {
       ? { config: configOrOptions }
       : configOrOptions;
     const requested = options.config === undefined ? undefined : resolveConfig(options.config);
+    const given = options.config as Record<string, unknown> | undefined;
     const native = await nativeLibrary();
     if (!existsSync(path)) {
       throw new OperationError(
@@ -182,7 +190,9 @@ export class EdgeShard {
     }
     const lock = DirectoryLock.acquire(native, path, options.readOnly ? "read" : "write");
     try {
-      return EdgeShard.#openLocked(native, path, requested, options.readOnly ?? false, lock);
+      const shard = EdgeShard.#openLocked(native, path, requested, options.readOnly ?? false, lock);
+      if (requested !== undefined && !options.readOnly) shard.#adoptTunables(requested, given!);
+      return shard;
     } catch (error) {
       lock.release();
       throw error;
@@ -213,25 +223,17 @@ export class EdgeShard {
           `${JSON.stringify(persisted.vectors)}`,
       );
     }
-    const segmentDirs = listSegments(path);
-    if (segmentDirs.length !== 1) {
-      throw new OperationError(
-        `Cannot load ${path}: expected one segment in ${SEGMENTS_DIR}/, found ${segmentDirs.length}`,
-        {
-          status: "CORRUPT",
-        },
-      );
-    }
+    const segmentDir = currentSegment(path, !readOnly);
     if (readOnly) {
       return new EdgeShard(
         path,
         persisted,
-        Segment.open(native, segmentDirs[0], { readOnly: true, payloadSchema: readPayloadSchema(path) }),
+        Segment.open(native, segmentDir, { readOnly: true, payloadSchema: readPayloadSchema(path) }),
         undefined,
         lock,
       );
     }
-    const segment = Segment.open(native, segmentDirs[0], { payloadSchema: readPayloadSchema(path) });
+    const segment = Segment.open(native, segmentDir, { payloadSchema: readPayloadSchema(path) });
     const pending: [number, Operation, string][] = [];
     let wal: Wal;
     try {
@@ -280,6 +282,7 @@ export class EdgeShard {
     this.#nextOp += 1;
     try {
       this.#apply(segment, op, version);
+      this.#optimizing?.push([version, op]);
       if (this.#config.fsync_on_update) wal.sync();
     } catch (error) {
       this.#poisoned = error as Error;
@@ -327,9 +330,20 @@ export class EdgeShard {
     const threshold = given === undefined ? undefined : Math.fround(given);
     const selection = this.#selection(request.with_payload ?? false, request.with_vector ?? false);
     const filter = optionalFilter(request.filter, "query.filter");
+    const params = parseSearchParams(request.params);
     const k = limit + offset;
     if (k === 0) return [];
-    const found = segment.searchExact(using, vector, k, filter && this.#matchBits(segment, filter));
+    const allow = filter && this.#matchBits(segment, filter);
+    const plan = this.#planSearch(segment, using, params, allow);
+    const found = plan.search === "exact"
+      ? segment.searchExact(using, vector, k, allow)
+      : segment.search(using, vector, k, allow, {
+        ef: params.hnsw_ef ?? segment.vectorIndex(using)!.hnsw!.ef_construct,
+        exact: false,
+        ignoreQuantization: params.quantization?.ignore ?? false,
+        rescore: params.quantization?.rescore ?? true,
+        oversampling: params.quantization?.oversampling ?? 1,
+      });
     const isDistance = target.distance === "Euclid" || target.distance === "Manhattan";
     const hits: ScoredPoint[] = [];
     for (let i = 0; i < found.counts[0]; i++) {
@@ -343,6 +357,49 @@ export class EdgeShard {
       hits.push(hit);
     }
     return hits;
+  }
+
+  /**
+   * How {@linkcode EdgeShard.query} would search for `request`: walking the HNSW graph (`"hnsw"`) or
+   * scanning every candidate (`"exact"`), and why. Qdrant's rule: a filtered search scans its matching
+   * points when their vectors take fewer KB than `hnsw_config.full_scan_threshold`, and walks the graph
+   * otherwise; a vector without a graph (no `optimize()` yet, or too small to index) is always scanned.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), { vectors: { size: 2, distance: "Dot" } });
+   * console.log(shard.explainQuery({ query: [1, 0] }).search); // "exact"
+   * ```
+   */
+  explainQuery(request: QueryRequest): QueryPlan {
+    const segment = this.#live();
+    if (!isObject(request)) {
+      throw new InvalidArgumentError(`explainQuery: expected a request object, got ${describe(request)}`);
+    }
+    const using = request.using ?? "";
+    if (segment.vectors[using] === undefined) throw unknownVector("Cannot query", using, segment.vectors);
+    const filter = optionalFilter(request.filter, "query.filter");
+    const params = parseSearchParams(request.params);
+    return this.#planSearch(segment, using, params, filter && this.#matchBits(segment, filter));
+  }
+
+  #planSearch(
+    segment: Segment,
+    using: string,
+    params: SearchParams,
+    allow: Uint8Array | undefined,
+  ): QueryPlan {
+    const index = segment.vectorIndex(using);
+    const v = segment.vectors[using];
+    const candidates = allow === undefined ? segment.vectorCounts(using).live : popcount(allow);
+    if (params.exact === true) return { search: "exact", reason: "params.exact", candidates };
+    if (index?.hnsw === undefined) return { search: "exact", reason: "no_graph", candidates };
+    const kb = (candidates * v.size * (v.datatype === "float32" ? 4 : v.datatype === "float16" ? 2 : 1)) /
+      1024;
+    const threshold = hnswOf(this.#config, using).full_scan_threshold;
+    if (kb < threshold) return { search: "exact", reason: "below_full_scan_threshold", candidates };
+    return { search: "hnsw", reason: "above_full_scan_threshold", candidates };
   }
 
   /**
@@ -524,7 +581,10 @@ export class EdgeShard {
     return {
       segments_count: 1,
       points_count: segment.pointCount,
-      indexed_vectors_count: 0,
+      indexed_vectors_count: Object.keys(segment.vectors).reduce(
+        (sum, name) => sum + segment.indexedVectorCount(name),
+        0,
+      ),
       payload_schema: Object.fromEntries(
         segment.indexedFields.map((field) => [field, segment.payloadIndex(field)!.schemaInfo()]),
       ),
@@ -576,6 +636,110 @@ export class EdgeShard {
   }
 
   /**
+   * Rewrites the shard's segment when Qdrant's optimizers would: vacuums dead points (deleted or
+   * overwritten) past `optimizers.deleted_threshold`, and builds an HNSW graph (and quantized vectors, when
+   * configured) for each vector whose unindexed points take at least `optimizers.indexing_threshold` KB or
+   * whose index no longer matches `hnsw_config` / `quantization_config`. The new segment is written beside
+   * the old one and published with an atomic rename; the write-ahead log is truncated only after. Resolves
+   * to whether anything changed.
+   *
+   * The work runs in bounded steps between which the event loop turns, so queries and updates keep
+   * working (updates made meanwhile are carried over). `onProgress` reports each step; aborting `signal`
+   * cancels the optimize, leaving the shard as it was.
+   *
+   * @example
+   * ```ts
+   * import { EdgeShard } from "@x/edge";
+   * using shard = await EdgeShard.create(await Deno.makeTempDir(), {
+   *   vectors: { size: 2, distance: "Cosine" },
+   *   optimizers: { indexing_threshold: 1 },
+   * });
+   * shard.update({ upsert_points: Array.from({ length: 1000 }, (_, i) => ({ id: i, vector: [1, i] })) });
+   * console.log(await shard.optimize()); // true
+   * console.log(shard.info().indexed_vectors_count); // 1000
+   * ```
+   */
+  async optimize(options: OptimizeOptions = {}): Promise<boolean> {
+    const { segment } = this.#writable();
+    if (this.#optimizing !== undefined) {
+      throw new OperationError(`Cannot optimize ${this.path}: an optimize is already running`);
+    }
+    options.signal?.throwIfAborted();
+    const plan = planOptimization(segment, this.#config);
+    if (plan === undefined) return false;
+    const log: [number, Operation][] = [];
+    this.#optimizing = log;
+    const dir = join(this.path, SEGMENTS_DIR, `.optimizing-${crypto.randomUUID()}`);
+    try {
+      const built = await buildSegment(segment, snapshotSegment(segment), dir, {
+        native: loadedNativeLibrary(),
+        config: this.#config,
+        payloadSchema: readPayloadSchema(this.path),
+        checkpoint: () => {
+          if (this.#writable().segment !== segment) {
+            throw new OperationError(`Cannot optimize ${this.path}: its segment was replaced meanwhile`);
+          }
+          options.signal?.throwIfAborted();
+        },
+        onProgress: options.onProgress,
+      });
+      options.onProgress?.({ phase: "publish", done: 0, total: 1 });
+      this.#publish(segment, built, log);
+      options.onProgress?.({ phase: "publish", done: 1, total: 1 });
+      return true;
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    } finally {
+      this.#optimizing = undefined;
+    }
+  }
+
+  /**
+   * Makes `built` (written from `old` as of an earlier op) the shard's segment: applies the updates made
+   * since, flushes it, and renames it into place — the commit point — then drops `old` and the WAL.
+   */
+  #publish(old: Segment, built: Segment, log: readonly [number, Operation][]): void {
+    const building = built.dir;
+    try {
+      for (const [version, op] of log) this.#apply(built, op, version);
+      built.markReplacing(old.id);
+      built.flush(this.#nextOp - 1);
+      syncDirectory(building);
+    } finally {
+      built.close();
+    }
+    const published = join(this.path, SEGMENTS_DIR, crypto.randomUUID());
+    renameSync(building, published);
+    try {
+      syncDirectory(join(this.path, SEGMENTS_DIR));
+      this.#segment = Segment.open(loadedNativeLibrary(), published, {
+        payloadSchema: readPayloadSchema(this.path),
+      });
+    } catch (error) {
+      // On disk the new segment is the shard's; in memory the old one is stale: refuse further writes.
+      this.#poisoned = error as Error;
+      throw new OperationError(
+        `Cannot publish the optimized segment of ${this.path}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    old.close();
+    rmSync(old.dir, { recursive: true, force: true });
+    this.#wal!.truncate(this.#nextOp);
+  }
+
+  /** Takes the tunables `given` names from a configuration passed to load, and persists them. */
+  #adoptTunables(requested: ResolvedConfig, given: Record<string, unknown>): void {
+    const merged = mergeTunables(this.#config, requested, given);
+    if (JSON.stringify(merged) === JSON.stringify(this.#config)) return;
+    writeJsonAtomic(join(this.path, CONFIG_FILE), merged);
+    this.#config = merged;
+  }
+
+  /**
    * For a shard loaded with `readOnly`: reopens it to see what writers have committed since it was opened
    * (a read-only shard otherwise keeps the state as of opening).
    *
@@ -597,7 +761,7 @@ export class EdgeShard {
         status: "INVALID_ARGUMENT",
       });
     }
-    const fresh = Segment.open(loadedNativeLibrary(), segment.dir, {
+    const fresh = Segment.open(loadedNativeLibrary(), currentSegment(this.path, false), {
       readOnly: true,
       payloadSchema: readPayloadSchema(this.path),
     });
@@ -1014,6 +1178,66 @@ function checkVectorNames(names: unknown, vectors: Readonly<Record<string, unkno
   return names as string[];
 }
 
+/** Validates `query.params` (Qdrant's `SearchParams`). */
+function parseSearchParams(value: unknown): SearchParams {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) {
+    throw new InvalidArgumentError(`query.params: expected an object, got ${describe(value)}`);
+  }
+  const known = ["hnsw_ef", "exact", "quantization", "indexed_only", "acorn"];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(
+        `query.params: unknown field ${JSON.stringify(key)}; expected ${known.join(", ")}`,
+      );
+    }
+  }
+  const params: SearchParams = {};
+  const ef = value.hnsw_ef;
+  if (ef !== undefined && ef !== null) {
+    if (typeof ef !== "number" || !Number.isInteger(ef) || ef < 1 || ef > 1 << 20) {
+      throw new InvalidArgumentError(
+        `query.params.hnsw_ef: expected an integer from 1 to ${1 << 20}, got ${describe(ef)}`,
+      );
+    }
+    params.hnsw_ef = ef;
+  }
+  for (const flag of ["exact", "indexed_only"] as const) {
+    const v = value[flag];
+    if (v !== undefined && v !== null && typeof v !== "boolean") {
+      throw new InvalidArgumentError(`query.params.${flag}: expected a boolean, got ${describe(v)}`);
+    }
+    if (typeof v === "boolean") params[flag] = v;
+  }
+  const q = value.quantization;
+  if (q !== undefined && q !== null) {
+    if (!isObject(q)) {
+      throw new InvalidArgumentError(`query.params.quantization: expected an object, got ${describe(q)}`);
+    }
+    const quantization: NonNullable<SearchParams["quantization"]> = {};
+    for (const flag of ["ignore", "rescore"] as const) {
+      const v = q[flag];
+      if (v !== undefined && v !== null && typeof v !== "boolean") {
+        throw new InvalidArgumentError(
+          `query.params.quantization.${flag}: expected a boolean, got ${describe(v)}`,
+        );
+      }
+      if (typeof v === "boolean") quantization[flag] = v;
+    }
+    const over = q.oversampling;
+    if (over !== undefined && over !== null) {
+      if (typeof over !== "number" || !(over >= 1 && over <= 1000)) {
+        throw new InvalidArgumentError(
+          `query.params.quantization.oversampling: expected a number from 1 to 1000, got ${describe(over)}`,
+        );
+      }
+      quantization.oversampling = over;
+    }
+    params.quantization = quantization;
+  }
+  return params;
+}
+
 function nonNegativeInteger(value: unknown, where: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(`${where}: expected a non-negative integer, got ${describe(value)}`);
@@ -1103,6 +1327,57 @@ function readPersistedConfig(path: string): ResolvedConfig | undefined {
       cause: error,
     });
   }
+}
+
+/**
+ * The directory of the shard's segment. An optimize that crashed after publishing its segment may have
+ * left the one it replaced (named in the new one's `replaces`): a writer removes it, as it does the
+ * unfinished `.optimizing-*` directories of an optimize that never published.
+ */
+function currentSegment(path: string, writable: boolean): string {
+  let dirs = listSegments(path);
+  if (dirs.length > 1) {
+    const replaced = new Set(dirs.map(replacedBy).filter((id) => id !== undefined));
+    const stale = dirs.filter((dir) => replaced.has(basename(dir)));
+    dirs = dirs.filter((dir) => !replaced.has(basename(dir)));
+    if (writable) { for (const dir of stale) rmSync(dir, { recursive: true, force: true }); }
+  }
+  if (dirs.length !== 1) {
+    throw new OperationError(
+      `Cannot load ${path}: expected one segment in ${SEGMENTS_DIR}/, found ${dirs.length}`,
+      { status: "CORRUPT" },
+    );
+  }
+  if (writable) {
+    for (const entry of readdirSync(join(path, SEGMENTS_DIR))) {
+      if (entry.startsWith(".optimizing-")) {
+        rmSync(join(path, SEGMENTS_DIR, entry), { recursive: true, force: true });
+      }
+    }
+  }
+  return dirs[0];
+}
+
+/** The segment id that the segment in `dir` replaced, if its segment.json names one. */
+function replacedBy(dir: string): string | undefined {
+  try {
+    const state = readJson(join(dir, "segment.json")) as { replaces?: unknown } | null;
+    return typeof state?.replaces === "string" ? state.replaces : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function popcount(bits: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bits.length; i++) {
+    let b = bits[i];
+    while (b !== 0) {
+      b &= b - 1;
+      n++;
+    }
+  }
+  return n;
 }
 
 function listSegments(path: string): string[] {

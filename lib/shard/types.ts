@@ -104,6 +104,54 @@ export interface QueryRequest {
   with_vector?: WithVector;
   /** Only points that match. */
   filter?: FilterInput | null;
+  /** How to search: graph width, exact scan, use of quantized vectors. */
+  params?: SearchParams | null;
+}
+
+/**
+ * How a query searches, as Qdrant's `SearchParams`.
+ *
+ * @example
+ * ```ts
+ * import type { SearchParams } from "@x/edge";
+ * const params: SearchParams = { hnsw_ef: 128, quantization: { rescore: true, oversampling: 2 } };
+ * ```
+ */
+export interface SearchParams {
+  /** Candidates kept while walking the HNSW graph; the graph's `ef_construct` by default. */
+  hnsw_ef?: number | null;
+  /** Scan every point with the original vectors instead of walking the graph; false by default. */
+  exact?: boolean | null;
+  /** Use of quantized vectors, where `optimize()` built them. */
+  quantization?: {
+    /** Score with the original vectors only; false by default. */
+    ignore?: boolean | null;
+    /** Re-score the best candidates with the original vectors; true by default. */
+    rescore?: boolean | null;
+    /** Keep `limit · oversampling` candidates before rescoring (at least 1); 1 by default. */
+    oversampling?: number | null;
+  } | null;
+  /** Accepted for compatibility: a shard has one segment, whose unindexed points are always searched. */
+  indexed_only?: boolean | null;
+}
+
+/**
+ * How a query searches: through the HNSW graph, or by scanning every candidate, and why
+ * (`"params.exact"`, `"no_graph"`, `"below_full_scan_threshold"`, `"above_full_scan_threshold"`).
+ *
+ * @example
+ * ```ts
+ * import type { QueryPlan } from "@x/edge";
+ * const plan: QueryPlan = { search: "exact", reason: "no_graph", candidates: 10 };
+ * ```
+ */
+export interface QueryPlan {
+  /** Walk the HNSW graph, or scan every candidate. */
+  search: "hnsw" | "exact";
+  /** Why: asked for, no graph, or the candidates' vectors below / above `full_scan_threshold` KB. */
+  reason: "params.exact" | "no_graph" | "below_full_scan_threshold" | "above_full_scan_threshold";
+  /** Points the search may return: those that match the filter and have the vector. */
+  candidates: number;
 }
 
 /** Vectors as output: a list for a shard with only the default vector, else a map from name. */
@@ -223,7 +271,7 @@ export interface ShardInfo {
   segments_count: number;
   /** Number of live points. */
   points_count: number;
-  /** Vectors in an HNSW index (0 until `optimize()` exists). */
+  /** Live vectors in an HNSW graph (built by `optimize()`). */
   indexed_vectors_count: number;
   /** Indexed payload fields (none until payload indexes exist). */
   payload_schema: Record<string, unknown>;
