@@ -63,6 +63,8 @@ fn addLibrary(b: *std.Build, variant: Variant, optimize: std.builtin.Optimize) v
             .root_source_file = b.path("src/exports.zig"),
             .target = b.resolveTargetQuery(variant.query),
             .optimize = optimize,
+            // The host's libc (every Deno and Bun on Linux has glibc): std.Thread needs pthreads in a library
+            // loaded by another program, since Zig's own TLS and auxv setup only run from its _start.
             .link_libc = true,
             .strip = true,
         }),

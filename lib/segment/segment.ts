@@ -153,6 +153,8 @@ export class Segment {
   readonly #graphs: (HnswGraph | undefined)[] = [];
   /** Per slot, the quantized vectors `optimize()` built. */
   readonly #quantized: (QuantizedVectors | undefined)[] = [];
+  /** Per slot, the live points that have the vector: counted on demand, forgotten by every write. */
+  #liveCounts: (number | undefined)[] = [];
 
   private constructor(
     native: NativeLibrary,
@@ -347,9 +349,13 @@ export class Segment {
   /** Number of live points that have vector `name`, and how many offsets were ever written. */
   vectorCounts(name: string): { live: number; written: number; indexed: number } {
     const v = this.#state.vectors[name];
-    const present = this.#present[v.slot]!;
-    let live = 0;
-    for (let i = 0; i < present.length; i++) live += popcount8(present[i]);
+    let live = this.#liveCounts[v.slot];
+    if (live === undefined) {
+      const present = this.#present[v.slot]!;
+      live = 0;
+      for (let i = 0; i < present.length; i++) live += popcount8(present[i]);
+      this.#liveCounts[v.slot] = live;
+    }
     return { live, written: this.#tracker.nextOffset, indexed: this.#state.indexes?.[v.slot]?.points ?? 0 };
   }
 
@@ -681,6 +687,7 @@ export class Segment {
   }
 
   #markPresent(offset: number, mask: number): void {
+    this.#liveCounts = [];
     const byte = offset >> 3;
     for (let slot = 0; slot < this.#present.length; slot++) {
       const bits = this.#present[slot];
@@ -692,6 +699,7 @@ export class Segment {
   }
 
   #clearPresent(offset: number): void {
+    this.#liveCounts = [];
     const byte = offset >> 3;
     for (const bits of this.#present) {
       if (bits !== undefined && byte < bits.length) bits[byte] &= ~(1 << (offset & 7));
