@@ -122,6 +122,20 @@ describe("optimize() and HNSW search", () => {
     });
   }
 
+  it("with a payload index on the filtered key, plans and finds the same", () => {
+    const filters = [1, 10, 50].map(bucketBelow);
+    const before = filters.map((filter) => shard.query({ query: queries[3], filter, limit: 10 }));
+    shard.update({ create_field_index: { field_name: "bucket", field_schema: "integer" } });
+    filters.forEach((filter, i) => {
+      assert.equal(shard.explainQuery({ query: queries[3], filter }).candidates, N * [0.01, 0.1, 0.5][i]);
+      assert.equal(shard.count({ filter }), N * [0.01, 0.1, 0.5][i]);
+      assert.deepEqual(shard.query({ query: queries[3], filter, limit: 10 }), before[i]);
+    });
+    const r = meanRecall(shard, { filter: bucketBelow(10), params: { hnsw_ef: 64 } });
+    assert.ok(r >= FILTERED_RECALL_BUDGET, `recall ${r}`);
+    shard.update({ delete_field_index: { field_name: "bucket" } });
+  });
+
   it("after deletes, never returns a deleted point and keeps its recall", () => {
     const deleted = Array.from({ length: N / 5 }, (_, i) => i * 5);
     shard.update({ delete_points: { points: deleted } });

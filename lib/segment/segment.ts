@@ -571,7 +571,8 @@ export class Segment {
 
   /**
    * Exact top-`k` over the live points that have vector `name` and, with `allow`, whose bit is set in it
-   * (bit `o` of byte `o >> 3` for offset `o`). Queries must be prepared (normalised).
+   * (bit `o` of byte `o >> 3` for offset `o`; the search clears the bits of other points in it). Queries
+   * must be prepared (normalised).
    */
   searchExact(name: string, queries: Float32Array, k: number, allow?: Uint8Array): ExactSearchResult {
     const v = this.#state.vectors[name];
@@ -604,14 +605,14 @@ export class Segment {
     }, this.#allowed(v.slot, allow));
   }
 
-  /** The live points with vector `slot`, ANDed with `allow` when given. */
+  /** The live points with vector `slot`; with `allow`, ANDed into it in place (it must be the caller's own). */
   #allowed(slot: number, allow: Uint8Array | undefined): Uint8Array {
     const present = this.#present[slot]!;
     if (allow === undefined) return present;
-    const both = new Uint8Array(present.length);
     const n = Math.min(present.length, allow.length);
-    for (let i = 0; i < n; i++) both[i] = present[i] & allow[i];
-    return both;
+    for (let i = 0; i < n; i++) allow[i] &= present[i];
+    allow.fill(0, n);
+    return allow;
   }
 
   /**

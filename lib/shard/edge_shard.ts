@@ -25,7 +25,7 @@ import { buildSegment, type OptimizeOptions, planOptimization, snapshotSegment }
 import { compareKeys, describeKey, type IdKey, idKey, keyToId } from "./point_id.ts";
 import { parseFilter } from "../filter/parse.ts";
 import type { Filter } from "../filter/types.ts";
-import { type FilterPlan, forEachMatch, offsetTest, planFilter } from "./select.ts";
+import { exactCandidates, type FilterPlan, forEachMatch, offsetTest, planFilter } from "./select.ts";
 import { facetIndexOf, orderedIndexOf, parseFieldSchema, topFacetHits } from "../index/mod.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { type Operation, parseOperation, type PointSelector, type PreparedVectors } from "./operations.ts";
@@ -333,8 +333,9 @@ export class EdgeShard {
     const params = parseSearchParams(request.params);
     const k = limit + offset;
     if (k === 0) return [];
-    const allow = filter && this.#matchBits(segment, filter);
-    const plan = this.#planSearch(segment, using, params, allow);
+    const matched = filter && this.#matches(segment, filter);
+    const allow = matched?.bits;
+    const plan = this.#planSearch(segment, using, params, matched?.count);
     const found = plan.search === "exact"
       ? segment.searchExact(using, vector, k, allow)
       : segment.search(using, vector, k, allow, {
@@ -381,18 +382,20 @@ export class EdgeShard {
     if (segment.vectors[using] === undefined) throw unknownVector("Cannot query", using, segment.vectors);
     const filter = optionalFilter(request.filter, "query.filter");
     const params = parseSearchParams(request.params);
-    return this.#planSearch(segment, using, params, filter && this.#matchBits(segment, filter));
+    return this.#planSearch(segment, using, params, filter && this.#matches(segment, filter).count);
   }
 
+  /** `matched`: how many live points the filter matches, when there is a filter. */
   #planSearch(
     segment: Segment,
     using: string,
     params: SearchParams,
-    allow: Uint8Array | undefined,
+    matched: number | undefined,
   ): QueryPlan {
     const index = segment.vectorIndex(using);
     const v = segment.vectors[using];
-    const candidates = allow === undefined ? segment.vectorCounts(using).live : popcount(allow);
+    const live = segment.vectorCounts(using).live;
+    const candidates = matched === undefined ? live : Math.min(matched, live);
     if (params.exact === true) return { search: "exact", reason: "params.exact", candidates };
     if (index?.hnsw === undefined) return { search: "exact", reason: "no_graph", candidates };
     const kb = (candidates * v.size * (v.datatype === "float32" ? 4 : v.datatype === "float16" ? 2 : 1)) /
@@ -446,8 +449,11 @@ export class EdgeShard {
     }
     const filter = optionalFilter(request.filter, "count.filter");
     if (filter === undefined) return segment.pointCount;
+    const planned = planFilter(segment, filter);
+    const exact = exactCandidates(segment, filter, planned);
+    if (exact !== undefined) return exact.size;
     let n = 0;
-    forEachMatch(segment, filter, () => n++);
+    forEachMatch(segment, filter, () => n++, planned);
     return n;
   }
 
@@ -946,9 +952,28 @@ export class EdgeShard {
 
   /** The bitset of the live points that match `filter`: one bit per offset (the kernel's allow-list). */
   #matchBits(segment: Segment, filter: Filter, planned = planFilter(segment, filter)): Uint8Array {
+    return this.#matches(segment, filter, planned).bits;
+  }
+
+  /** The live points that match `filter`, as a fresh bitset, and how many they are. */
+  #matches(
+    segment: Segment,
+    filter: Filter,
+    planned = planFilter(segment, filter),
+  ): { bits: Uint8Array; count: number } {
     const bits = new Uint8Array((segment.nextOffset >> 3) + 1);
-    forEachMatch(segment, filter, (offset) => (bits[offset >> 3] |= 1 << (offset & 7)), planned);
-    return bits;
+    const exact = exactCandidates(segment, filter, planned);
+    if (exact !== undefined) {
+      const indexed = exact.toBitset();
+      bits.set(indexed.length > bits.length ? indexed.subarray(0, bits.length) : indexed);
+      return { bits, count: exact.size };
+    }
+    let count = 0;
+    forEachMatch(segment, filter, (offset) => {
+      bits[offset >> 3] |= 1 << (offset & 7);
+      count++;
+    }, planned);
+    return { bits, count };
   }
 
   /** scroll with `order_by`: by the values of a range-capable payload index, one page, no next offset. */
@@ -1366,18 +1391,6 @@ function replacedBy(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function popcount(bits: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < bits.length; i++) {
-    let b = bits[i];
-    while (b !== 0) {
-      b &= b - 1;
-      n++;
-    }
-  }
-  return n;
 }
 
 function listSegments(path: string): string[] {

@@ -6,7 +6,7 @@
  */
 import { compileFilter } from "../filter/evaluate.ts";
 import type { FieldCondition, Filter } from "../filter/types.ts";
-import type { CardinalityEstimation, FieldQuery } from "../index/mod.ts";
+import type { CardinalityEstimation, FieldQuery, OffsetSet } from "../index/mod.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import type { Segment } from "../segment/segment.ts";
 import type { IdKey } from "./point_id.ts";
@@ -47,6 +47,29 @@ export function forEachMatch(
   }
   const candidates = segment.payloadIndex(condition.key)!.filter(asQuery(condition)!)!.toArray();
   for (const offset of candidates) if (segment.isLive(offset) && test(offset)) visit(offset);
+}
+
+/**
+ * The planned index's candidates when they are exactly the filter's matches: for a filter that is one
+ * `must` condition matching a value, any of some values, or a range, on an indexed key (the index answers
+ * those exactly and holds live points only). Otherwise undefined: each candidate must be checked.
+ */
+export function exactCandidates(
+  segment: Segment,
+  filter: Filter,
+  planned: { condition?: FieldCondition },
+): OffsetSet | undefined {
+  const condition = planned.condition;
+  if (condition === undefined || filter.must?.length !== 1 || filter.must[0] !== condition) return undefined;
+  if ((filter.should?.length ?? 0) > 0 || (filter.must_not?.length ?? 0) > 0 || filter.min_should) {
+    return undefined;
+  }
+  const match = condition.match;
+  const simple = match === undefined ? condition.range !== undefined : "value" in match || "any" in match;
+  if (!simple || condition.geo_bounding_box || condition.geo_radius || condition.geo_polygon) {
+    return undefined;
+  }
+  return segment.payloadIndex(condition.key)!.filter(asQuery(condition)!) ?? undefined;
 }
 
 /**

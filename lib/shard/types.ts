@@ -150,7 +150,7 @@ export interface QueryPlan {
   search: "hnsw" | "exact";
   /** Why: asked for, no graph, or the candidates' vectors below / above `full_scan_threshold` KB. */
   reason: "params.exact" | "no_graph" | "below_full_scan_threshold" | "above_full_scan_threshold";
-  /** Points the search may return: those that match the filter and have the vector. */
+  /** Points the search may return: the live points that have the vector (and match the filter, if any). */
   candidates: number;
 }
 

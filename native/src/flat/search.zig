@@ -109,10 +109,9 @@ fn scanBlock(
     const dim = query.len;
     var pending: [batch_records]u64 = undefined;
     var pending_count: usize = 0;
-    for (start..end) |offset| {
-        if (allow) |bits| {
-            if (!allowed(bits, offset)) continue;
-        }
+    var next: u64 = start;
+    // Each pass takes an offset at or after `next` and moves past it, so there are at most end - start.
+    while (nextAllowed(allow, next, end)) |offset| : (next = offset + 1) {
         pending[pending_count] = offset;
         pending_count += 1;
         if (pending_count == batch_records) {
@@ -133,10 +132,40 @@ inline fn heapKey(comptime metric: Metric, score: f32) f32 {
     return if (comptime metric.higherIsBetter()) score else -score;
 }
 
-inline fn allowed(bits: []const u8, offset: u64) bool {
-    const byte = offset >> 3;
-    if (byte >= bits.len) return false;
-    return (bits[byte] >> @intCast(offset & 7)) & 1 == 1;
+/// The first offset in `from..end` that `allow` allows (every one without a bitset), or null. Skips a
+/// whole byte of disallowed offsets per step, so a sparse allow-list costs little more than its set bits.
+pub inline fn nextAllowed(allow: ?[]const u8, from: u64, end: u64) ?u64 {
+    if (from >= end) return null;
+    const bits = allow orelse return from;
+    var offset = from;
+    while (offset < end) {
+        const byte_index = offset >> 3;
+        if (byte_index >= bits.len) return null;
+        const rest = bits[byte_index] >> @intCast(offset & 7);
+        if (rest == 0) {
+            offset = (byte_index + 1) << 3;
+            continue;
+        }
+        offset += @ctz(rest);
+        return if (offset < end) offset else null;
+    }
+    return null;
+}
+
+test "nextAllowed walks the set bits of an allow-list, within bounds" {
+    const bits = [_]u8{ 0b1000_0001, 0, 0b0000_0100 };
+    var found: [4]u64 = undefined;
+    var n: usize = 0;
+    var next: u64 = 0;
+    while (nextAllowed(&bits, next, 100)) |offset| : (next = offset + 1) {
+        found[n] = offset;
+        n += 1;
+    }
+    try std.testing.expectEqualSlices(u64, &.{ 0, 7, 18 }, found[0..n]);
+    try std.testing.expectEqual(@as(?u64, null), nextAllowed(&bits, 1, 7));
+    try std.testing.expectEqual(@as(?u64, 7), nextAllowed(&bits, 1, 8));
+    try std.testing.expectEqual(@as(?u64, 5), nextAllowed(null, 5, 6));
+    try std.testing.expectEqual(@as(?u64, null), nextAllowed(null, 6, 6));
 }
 
 /// The queries in the stored datatype; f32 queries are used in place.

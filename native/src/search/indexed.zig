@@ -177,12 +177,9 @@ fn collect(comptime S: type, scorer: *const S, sources: Sources, request: Reques
 
 /// Adds every allowed record of `start..end` to `top`.
 fn scanRange(comptime S: type, scorer: *const S, start: u64, end: u64, allow: ?[]const u8, top: *TopK) void {
-    const stop: u64 = if (allow) |bits| @min(end, @as(u64, bits.len) * 8) else end;
-    var offset = start;
-    while (offset < stop) : (offset += 1) {
-        if (allow) |bits| {
-            if ((bits[offset >> 3] >> @intCast(offset & 7)) & 1 == 0) continue;
-        }
+    var next = start;
+    // Each pass takes an offset at or after `next` and moves past it: at most end - start passes.
+    while (flat.nextAllowed(allow, next, end)) |offset| : (next = offset + 1) {
         top.push(offset, scorer.score(@intCast(offset)));
     }
 }
