@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type EdgeConfig,
@@ -274,6 +274,42 @@ describe("optimize() planning, vacuum and safety", () => {
     assert.equal(again.count(), N);
     assert.deepEqual(readdirSync(segments), [current]);
     assert.ok(!existsSync(join(segments, replaced)));
+  });
+
+  it("drops a damaged or missing graph or quantized file on load, scans instead, and rebuilds on optimize", async () => {
+    const path = join(dir.path, "damaged");
+    const shard = await EdgeShard.create(path, {
+      vectors: { size: 16, distance: "Dot" },
+      optimizers: { indexing_threshold: 1 },
+      hnsw_config: { full_scan_threshold: 1 },
+      quantization_config: { scalar: { type: "int8" } },
+    });
+    shard.update({
+      upsert_points: Array.from({ length: 500 }, (_, i) => ({ id: i, vector: row(data, 16, i) })),
+    });
+    await shard.optimize();
+    const expected = shard.query({ query: row(data, 16, 7), limit: 5, params: { exact: true } });
+    shard.close();
+    const segment = join(path, "segments", readdirSync(join(path, "segments"))[0]);
+    const graph = join(segment, "hnsw", "0.hnsw");
+    const bytes = readFileSync(graph);
+    bytes[bytes.length >> 1] ^= 0x40;
+    writeFileSync(graph, bytes);
+    rmSync(join(segment, "quant", "0.qnt"));
+    using again = await EdgeShard.load(path);
+    assert.deepEqual(again.explainQuery({ query: row(data, 16, 7) }), {
+      search: "exact",
+      reason: "no_graph",
+      candidates: 500,
+    });
+    assert.deepEqual(again.query({ query: row(data, 16, 7), limit: 5 }), expected);
+    assert.equal(again.info().indexed_vectors_count, 0);
+    assert.equal(await again.optimize(), true);
+    assert.equal(again.explainQuery({ query: row(data, 16, 7) }).search, "hnsw");
+    const rebuilt = join(path, "segments", readdirSync(join(path, "segments"))[0]);
+    assert.deepEqual(readdirSync(join(rebuilt, "quant")), ["0.qnt"]);
+    const params = { hnsw_ef: 64, quantization: { ignore: true } };
+    assert.deepEqual(again.query({ query: row(data, 16, 7), limit: 5, params }), expected);
   });
 
   it("refuses a second optimize while one runs, and bad search params", async () => {

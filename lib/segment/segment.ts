@@ -272,24 +272,43 @@ export class Segment {
   }
 
   /** Opens the graphs and quantized vectors that segment.json names. */
+  /**
+   * Opens the graphs and quantized vectors that segment.json names. They are derived data: one that is
+   * missing or damaged is dropped (searches scan instead, and the next `optimize()` rebuilds it) rather
+   * than making the segment's points unreadable.
+   */
   #openVectorIndexes(): void {
+    const dropped: string[] = [];
     for (const [slotText, index] of Object.entries(this.#state.indexes ?? {})) {
       const slot = Number(slotText);
-      if (index.hnsw !== undefined) {
-        this.#graphs[slot] = HnswGraph.open(this.#native, graphPath(this.dir, slot));
-      }
-      const quantization = index.quantization;
-      if (quantization !== undefined) {
-        const alwaysRam = "scalar" in quantization
-          ? quantization.scalar.always_ram
-          : quantization.binary.always_ram;
-        this.#quantized[slot] = QuantizedVectors.open(
-          this.#native,
-          quantizedPath(this.dir, slot),
-          alwaysRam ?? false,
-        );
+      try {
+        if (index.hnsw !== undefined) {
+          this.#graphs[slot] = HnswGraph.open(this.#native, graphPath(this.dir, slot));
+        }
+        const quantization = index.quantization;
+        if (quantization !== undefined) {
+          const alwaysRam = "scalar" in quantization
+            ? quantization.scalar.always_ram
+            : quantization.binary.always_ram;
+          this.#quantized[slot] = QuantizedVectors.open(
+            this.#native,
+            quantizedPath(this.dir, slot),
+            alwaysRam ?? false,
+          );
+        }
+      } catch (error) {
+        const status = (error as OperationError).status;
+        if (status !== "CORRUPT" && status !== "NOT_FOUND" && status !== "INVALID_ARGUMENT") throw error;
+        this.#graphs[slot]?.close();
+        this.#graphs[slot] = undefined;
+        dropped.push(slotText);
       }
     }
+    if (dropped.length === 0) return;
+    const indexes = { ...this.#state.indexes };
+    for (const slot of dropped) delete indexes[slot];
+    // Not written here (a read-only opener must not write): a writer's next flush records the drop.
+    this.#state = { ...this.#state, indexes };
   }
 
   #closeVectorIndexes(): void {
