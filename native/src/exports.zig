@@ -164,6 +164,11 @@ export fn edge_distance(metric: u32, datatype: u32, a: ?*const anyopaque, b: ?*c
     return distance.scoreRaw(@enumFromInt(metric), @enumFromInt(datatype), @ptrCast(a.?), @ptrCast(b.?), dim);
 }
 
+/// A `(ptr, len)` path from the caller; an empty one may come as NULL.
+fn pathOf(path: ?[*]const u8, path_len: usize) []const u8 {
+    return if (path_len == 0) "" else path.?[0..path_len];
+}
+
 const flag_create: u32 = 1 << 0;
 const flag_read_only: u32 = 1 << 1;
 
@@ -182,7 +187,7 @@ export fn edge_storage_open(
         return failFormat(.invalid_argument, "storage flags 0x{x} are not CREATE, READ_ONLY or neither", .{flags});
     }
     const mode: storage_module.Mode = if (flags & flag_create != 0) .create else if (flags & flag_read_only != 0) .read_only else .read_write;
-    const path_bytes: []const u8 = if (path_len == 0) "" else path.?[0..path_len];
+    const path_bytes = pathOf(path, path_len);
     var diagnostic: Diagnostic = .{};
     const options: storage_module.Options = .{ .datatype = @enumFromInt(datatype), .dim = dim, .mode = mode };
     const storage = Storage.open(allocator, os.cwd, path_bytes, options, &diagnostic) catch |err| {
@@ -296,7 +301,7 @@ export fn edge_lock_open(path: ?[*]const u8, path_len: usize, mode: u32, out_han
         lock_mode_shared => .shared,
         else => return failFormat(.invalid_argument, "lock mode {d} is neither 1 (exclusive) nor 2 (shared)", .{mode}),
     };
-    const path_bytes: []const u8 = if (path_len == 0) "" else path.?[0..path_len];
+    const path_bytes = pathOf(path, path_len);
     var diagnostic: Diagnostic = .{};
     const lock = Lock.acquire(os.cwd, path_bytes, lock_mode, &diagnostic) catch |err| {
         return failWith(err, &diagnostic);
@@ -314,10 +319,6 @@ export fn edge_lock_close(handle: u64) i32 {
     const lock = locks.remove(handle) orelse return failBadHandle(handle);
     lock.release();
     return @intFromEnum(Status.ok);
-}
-
-fn pathOf(path: ?[*]const u8, path_len: usize) []const u8 {
-    return if (path_len == 0) "" else path.?[0..path_len];
 }
 
 export fn edge_hnsw_builder_new(

@@ -11,6 +11,7 @@ const builtin = @import("builtin");
 const assert = std.debug.assert;
 const types = @import("../types.zig");
 const Diagnostic = @import("../diagnostic.zig").Diagnostic;
+const identity = @import("../storage/identity.zig");
 const os = @import("../storage/os.zig");
 const crc32c = @import("../checksum/crc32c.zig");
 const layout = @import("layout.zig");
@@ -379,25 +380,7 @@ fn wordsAt(mapping: os.Mapping, offset: u64, count: usize) []const u32 {
 }
 
 fn checkHeader(header: *const Header, size_bytes: u64, path: []const u8, diagnostic: *Diagnostic) Error!void {
-    if (!std.mem.eql(u8, &header.magic, &magic)) {
-        diagnostic.set("{s} is not an HNSW graph file: expected magic {s}, found {x}", .{
-            path, &magic, &header.magic,
-        });
-        return error.Corrupt;
-    }
-    if (header.format_version != format_version) {
-        diagnostic.set("{s} has HNSW graph format version {d}; this library reads version {d}", .{
-            path, header.format_version, format_version,
-        });
-        return error.Corrupt;
-    }
-    const crc = header.crcCompute();
-    if (crc != header.header_crc32c) {
-        diagnostic.set("{s} has a damaged header: its CRC-32C is 0x{x:0>8}, the header expects 0x{x:0>8}", .{
-            path, crc, header.header_crc32c,
-        });
-        return error.Corrupt;
-    }
+    try identity.check(header, &magic, format_version, .{ .article = "an", .name = "HNSW graph file" }, path, diagnostic);
     try expectField(header.header_size_bytes == header_size_bytes, path, "header_size_bytes", header_size_bytes, header.header_size_bytes, diagnostic);
     try expectRange(header.m, layout.m_min, layout.m_max, path, "m", diagnostic);
     try expectField(header.m0 == header.m * layout.m0_per_m, path, "m0", header.m * layout.m0_per_m, header.m0, diagnostic);

@@ -7,6 +7,7 @@ const builtin = @import("builtin");
 const assert = std.debug.assert;
 const types = @import("../types.zig");
 const Diagnostic = @import("../diagnostic.zig").Diagnostic;
+const identity = @import("../storage/identity.zig");
 const crc32c = @import("../checksum/crc32c.zig");
 const quantizer_module = @import("quantizer.zig");
 
@@ -111,25 +112,8 @@ pub fn check(
     diagnostic: *Diagnostic,
 ) error{Corrupt}!Header {
     const header = std.mem.bytesToValue(Header, bytes);
-    if (!std.mem.eql(u8, &header.magic, &magic)) {
-        diagnostic.set("{s} is not a quantized vector file: magic is {x}, expected {x} (\"{s}\")", .{
-            path, &header.magic, &magic, &magic,
-        });
-        return error.Corrupt;
-    }
-    if (header.format_version != format_version) {
-        diagnostic.set("{s} has quantized vector file format version {d}, expected {d}", .{
-            path, header.format_version, format_version,
-        });
-        return error.Corrupt;
-    }
-    const crc = header.crcCompute();
-    if (crc != header.header_crc32c) {
-        diagnostic.set("{s} has a damaged header: stored CRC32C is 0x{x:0>8}, computed 0x{x:0>8}", .{
-            path, header.header_crc32c, crc,
-        });
-        return error.Corrupt;
-    }
+    const kind: identity.Kind = .{ .article = "a", .name = "quantized vector file" };
+    try identity.check(header, &magic, format_version, kind, path, diagnostic);
     try checkCodes(header, path, diagnostic);
     try checkParameters(header, path, diagnostic);
     try checkSize(header, path, file_size_bytes, diagnostic);

@@ -6,6 +6,7 @@ const builtin = @import("builtin");
 const assert = std.debug.assert;
 const types = @import("../types.zig");
 const Diagnostic = @import("../diagnostic.zig").Diagnostic;
+const identity = @import("identity.zig");
 
 const Crc32c = std.hash.crc.@"CRC-32/ISCSI";
 
@@ -88,25 +89,7 @@ pub const Expected = struct {
 pub fn check(bytes: *const [size_bytes]u8, expected: Expected, diagnostic: *Diagnostic) CheckError!Header {
     const header = std.mem.bytesToValue(Header, bytes);
     const path = expected.path;
-    if (!std.mem.eql(u8, &header.magic, &magic)) {
-        diagnostic.set("{s} is not a vector file: magic is {x}, expected {x} (\"{s}\")", .{
-            path, &header.magic, &magic, &magic,
-        });
-        return error.Corrupt;
-    }
-    if (header.format_version != format_version) {
-        diagnostic.set("{s} has vector file format version {d}, expected {d}", .{
-            path, header.format_version, format_version,
-        });
-        return error.Corrupt;
-    }
-    const crc = header.crcCompute();
-    if (crc != header.header_crc32c) {
-        diagnostic.set("{s} has a damaged header: stored CRC32C is 0x{x:0>8}, computed 0x{x:0>8}", .{
-            path, header.header_crc32c, crc,
-        });
-        return error.Corrupt;
-    }
+    try identity.check(header, &magic, format_version, .{ .article = "a", .name = "vector file" }, path, diagnostic);
     try checkLayout(header, path, diagnostic);
     try checkRequest(header, expected, diagnostic);
     try checkSize(header, expected, diagnostic);
