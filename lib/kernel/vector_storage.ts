@@ -16,6 +16,12 @@ export type Datatype = "float32" | "float16" | "uint8";
 export type Distance = "Cosine" | "Dot" | "Euclid" | "Manhattan";
 
 const DATATYPE_CODES: Record<Datatype, number> = { float32: 0, float16: 1, uint8: 2 };
+const ELEMENT_BYTES: Record<Datatype, number> = { float32: 4, float16: 2, uint8: 1 };
+
+/** Bytes of one element of `datatype` (4, 2 or 1). */
+export function elementBytes(datatype: Datatype): number {
+  return ELEMENT_BYTES[datatype];
+}
 /** The ABI's metric codes. */
 export const METRIC_CODES: Record<Distance, number> = { Cosine: 0, Dot: 1, Euclid: 2, Manhattan: 3 };
 const FLAG_CREATE = 1;

@@ -38,7 +38,7 @@ import { resolveVectorParams } from "../shard/config.ts";
 import { IdTracker, type TrackerEntry } from "./id_tracker.ts";
 import { type Payload, PayloadStorage } from "./payload_storage.ts";
 import { type IndexedPoints, PayloadIndexes } from "./payload_indexes.ts";
-import type { PayloadFieldIndex } from "../index/mod.ts";
+import { bitsetCount, type PayloadFieldIndex } from "../index/mod.ts";
 import type { QuantizationConfig } from "../shard/config.ts";
 import { HnswGraph, QuantizedVectors, searchIndexed } from "../kernel/vector_index.ts";
 
@@ -357,9 +357,9 @@ export class Segment {
     const graph = this.#graphs[v.slot];
     if (graph === undefined) return 0;
     const present = this.#present[v.slot]!;
-    let n = 0;
     const end = Math.min(graph.nodeCount, present.length * 8);
-    for (let offset = 0; offset < end; offset++) {
+    let n = bitsetCount(present.subarray(0, end >> 3));
+    for (let offset = end & ~7; offset < end; offset++) {
       if ((present[offset >> 3] & (1 << (offset & 7))) !== 0) n++;
     }
     return n;
@@ -370,9 +370,7 @@ export class Segment {
     const v = this.#state.vectors[name];
     let live = this.#liveCounts[v.slot];
     if (live === undefined) {
-      const present = this.#present[v.slot]!;
-      live = 0;
-      for (let i = 0; i < present.length; i++) live += popcount8(present[i]);
+      live = bitsetCount(this.#present[v.slot]!);
       this.#liveCounts[v.slot] = live;
     }
     return { live, written: this.#tracker.nextOffset, indexed: this.#state.indexes?.[v.slot]?.points ?? 0 };
@@ -842,12 +840,6 @@ export function graphPath(dir: string, slot: number): string {
 /** Where the quantized vectors of vector `slot` live. */
 export function quantizedPath(dir: string, slot: number): string {
   return join(dir, "quant", `${slot}.qnt`);
-}
-
-function popcount8(byte: number): number {
-  let n = byte - ((byte >> 1) & 0x55);
-  n = (n & 0x33) + ((n >> 2) & 0x33);
-  return (n + (n >> 4)) & 0x0f;
 }
 
 function maskOf(point: { vectors: readonly (Float32Array | undefined)[] }): number {

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { basename, join } from "node:path";
 import { InvalidArgumentError, OperationError, ShardClosedError } from "../errors.ts";
 import { loadedNativeLibrary, type NativeLibrary, nativeLibrary } from "../ffi/loader.ts";
+import { elementBytes } from "../kernel/vector_storage.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import { type PreparedPoint, Segment } from "../segment/segment.ts";
 import { readJson, syncDirectory, writeJsonAtomic } from "../storage/atomic_file.ts";
@@ -398,8 +399,7 @@ export class EdgeShard {
     const candidates = matched === undefined ? live : Math.min(matched, live);
     if (params.exact === true) return { search: "exact", reason: "params.exact", candidates };
     if (index?.hnsw === undefined) return { search: "exact", reason: "no_graph", candidates };
-    const kb = (candidates * v.size * (v.datatype === "float32" ? 4 : v.datatype === "float16" ? 2 : 1)) /
-      1024;
+    const kb = (candidates * v.size * elementBytes(v.datatype)) / 1024;
     const threshold = hnswOf(this.#config, using).full_scan_threshold;
     if (kb < threshold) return { search: "exact", reason: "below_full_scan_threshold", candidates };
     return { search: "hnsw", reason: "above_full_scan_threshold", candidates };

@@ -16,6 +16,8 @@ import { mkdirSync } from "node:fs";
 import { setImmediate } from "node:timers";
 import type { NativeLibrary } from "../ffi/loader.ts";
 import { GraphBuilder, QuantizedBuilder } from "../kernel/vector_index.ts";
+import { elementBytes } from "../kernel/vector_storage.ts";
+import { encodePayload } from "./prepare.ts";
 import type { IdKey } from "./point_id.ts";
 import {
   type CopiedPoint,
@@ -95,7 +97,7 @@ function unindexedKb(segment: Segment, name: string, v: SegmentVector): number {
   const built = segment.vectorIndex(name);
   const graphPoints = built?.hnsw === undefined ? 0 : built.points;
   const unindexed = Math.min(counts.live, counts.written - graphPoints);
-  return (unindexed * v.size * bytesPerElement(v)) / 1024;
+  return (unindexed * v.size * elementBytes(v.datatype)) / 1024;
 }
 
 /** What the configuration asks for a vector with `live` points after a rewrite. */
@@ -106,7 +108,7 @@ function wantedIndex(
   live: number,
 ): { hnsw: boolean; quantization?: QuantizationConfig } {
   const threshold = config.optimizers.indexing_threshold;
-  const hnsw = threshold > 0 && (live * v.size * bytesPerElement(v)) / 1024 >= threshold;
+  const hnsw = threshold > 0 && (live * v.size * elementBytes(v.datatype)) / 1024 >= threshold;
   return { hnsw, quantization: hnsw ? quantizationOf(config, name) : undefined };
 }
 
@@ -125,10 +127,6 @@ function sameIndex(
   // A graph is never dropped because the threshold rose: only its parameters and quantization count.
   return !wanted.hnsw ||
     JSON.stringify(built.quantization ?? null) === JSON.stringify(wanted.quantization ?? null);
-}
-
-function bytesPerElement(v: SegmentVector): number {
-  return v.datatype === "float32" ? 4 : v.datatype === "float16" ? 2 : 1;
 }
 
 /** The live points of a segment as of the start of an optimize: what the new segment will hold. */
@@ -236,7 +234,7 @@ async function copyPoints(
           key: snapshot.keys[i],
           version: snapshot.versions[i],
           vectors: copied,
-          payload: encodePayloadBytes(payloadObject),
+          payload: encodePayload(payloadObject),
           payloadObject,
         });
       }
@@ -246,13 +244,6 @@ async function copyPoints(
     context.onProgress?.({ phase: "copy", done, total });
     await nextTurn();
   }
-}
-
-const encoder = new TextEncoder();
-
-function encodePayloadBytes(payload: Record<string, unknown>): Uint8Array {
-  for (const _ in payload) return encoder.encode(JSON.stringify(payload));
-  return new Uint8Array(0);
 }
 
 /** Threads of a graph build: `max_indexing_threads`, or every core (up to 16) for 0. */
