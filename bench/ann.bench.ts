@@ -27,8 +27,15 @@ import { EdgeShard, type QuantizationConfig, type SearchParams } from "../mod.ts
 import { nativeLibrary } from "../lib/ffi/loader.ts";
 import { fullSize, machine, runtime, saveResult } from "./_report.ts";
 import { DATA_DIR, load, round } from "./_datasets.ts";
-import { annDataset, recallAt, SELECTIVITIES, type Selectivity } from "./ann/_dataset.ts";
-import { type FilteredRow, type PeerRun, runHnswlib, runUsearch, type SweepRow } from "./ann/_peers_js.ts";
+import { annDataset, SELECTIVITIES, type Selectivity } from "./ann/_dataset.ts";
+import {
+  type FilteredRow,
+  type PeerRun,
+  runHnswlib,
+  runUsearch,
+  sweep,
+  type SweepRow,
+} from "./ann/_peers_js.ts";
 
 const N = fullSize() ? 50_000 : 10_000;
 const Q = fullSize() ? 1_000 : 100;
@@ -38,7 +45,6 @@ const M = 16;
 const EF_CONSTRUCT = 100;
 const THREADS = 2;
 const K = 10;
-const WARMUP = 20;
 const RECALL_TARGET = 0.95;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PYTHON = join(ROOT, ".venv", "bin", "python");
@@ -62,38 +68,17 @@ interface EdgeRun {
   rss?: { rss_before: number; rss_after: number; rss_delta: number };
 }
 
-/** Runs every query once after a warm-up; QPS over the timed pass and mean recall@K. */
-function sweep(
+/** One row of a sweep of @x/edge: every query once after a warm-up, timed one by one (`sweep`). */
+function edgeSweep(
   shard: EdgeShard,
   ef: number,
   gt: Int32Array,
   extra: { filter?: unknown; quantization?: SearchParams["quantization"] } = {},
 ): SweepRow {
-  const request = (q: number) => ({
-    query: queries[q],
-    limit: K,
-    filter: extra.filter as never,
-    params: { hnsw_ef: ef, quantization: extra.quantization },
-  });
-  for (let q = 0; q < Math.min(WARMUP, Q); q++) shard.query(request(q));
-  const found: number[][] = [];
-  const times: number[] = [];
-  for (let q = 0; q < Q; q++) {
-    const t = performance.now();
-    const hits = shard.query(request(q));
-    times.push(performance.now() - t);
-    found.push(hits.map((hit) => hit.id as number));
-  }
-  const total = times.reduce((a, b) => a + b, 0);
-  times.sort((a, b) => a - b);
-  return {
-    ef,
-    qps: round((Q * 1000) / total, 1),
-    recall: round(recallAt(K, found, gt), 4),
-    mean_ms: round(total / Q, 4),
-    p50_ms: round(times[Math.floor(Q / 2)], 4),
-    p99_ms: round(times[Math.min(Q - 1, Math.floor(Q * 0.99))], 4),
-  };
+  const params = { hnsw_ef: ef, quantization: extra.quantization };
+  const search = (query: unknown) =>
+    shard.query({ query: query as Float32Array, limit: K, filter: extra.filter as never, params });
+  return { ef, ...sweep(ds, gt, K, queries, search, (hits) => hits.map((hit) => hit.id as number)) };
 }
 
 async function edgeRun(name: string, quantization?: QuantizationConfig, oversampling = 1): Promise<EdgeRun> {
@@ -120,13 +105,16 @@ async function edgeRun(name: string, quantization?: QuantizationConfig, oversamp
   await shard.optimize();
   const optimizeMs = performance.now() - t;
   const searchQuantization = quantization === undefined ? undefined : { rescore: true, oversampling };
-  const unfiltered = EFS.map((ef) => sweep(shard, ef, ds.gt, { quantization: searchQuantization }));
+  const unfiltered = EFS.map((ef) => edgeSweep(shard, ef, ds.gt, { quantization: searchQuantization }));
   const filtered: FilteredRow[] = [];
   if (quantization === undefined) {
     for (const s of SELECTIVITIES) {
       const filter = { must: [{ key: "bucket", range: { lt: s } }] };
       for (const ef of FILTERED_EFS) {
-        filtered.push({ selectivity: s, ...sweep(shard, ef, ds.gtFiltered[s as Selectivity], { filter }) });
+        filtered.push({
+          selectivity: s,
+          ...edgeSweep(shard, ef, ds.gtFiltered[s as Selectivity], { filter }),
+        });
       }
     }
   }

@@ -127,6 +127,27 @@ function rss(): number {
   return process.memoryUsage().rss;
 }
 
+/** The build fields of a {@linkcode PeerRun}; the RSS after the queries is read when it is called. */
+function buildReport(
+  n: number,
+  buildMs: number,
+  buildCpu: { user: number; system: number },
+  before: number,
+  afterBuild: number,
+): Pick<PeerRun, "build_ms" | "build_points_per_s" | "build_cpu_ms" | "rss"> {
+  return {
+    build_ms: round(buildMs, 1),
+    build_points_per_s: round((n * 1000) / buildMs, 1),
+    build_cpu_ms: round((buildCpu.user + buildCpu.system) / 1000, 1),
+    rss: {
+      before_build: before,
+      after_build: afterBuild,
+      after_queries: rss(),
+      build_delta: afterBuild - before,
+    },
+  };
+}
+
 function packageVersion(name: string): string {
   return JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
 }
@@ -137,9 +158,17 @@ function round(x: number, digits = 4): number {
 
 /**
  * Times `search` over every query (after an untimed warm-up) and scores its results; `ids` turns a raw
- * result into base ids outside the timed region.
+ * result into base ids outside the timed region. `bench/ann.bench.ts` times @x/edge with it too.
+ *
+ * @example
+ * ```ts
+ * const ds = annDataset(10_000, 100);
+ * const queries = Array.from({ length: ds.q }, (_, i) => ds.queries.subarray(i * ds.dim, (i + 1) * ds.dim));
+ * const row = sweep(ds, ds.gt, 10, queries, (q) => shard.query({ query: q as Float32Array }), (hits) =>
+ *   hits.map((hit) => hit.id as number));
+ * ```
  */
-function sweep<R>(
+export function sweep<R>(
   ds: AnnDataset,
   gt: Int32Array,
   k: number,
@@ -233,15 +262,7 @@ export function runUsearch(ds: AnnDataset, options: AnnPeerOptions = {}): PeerRu
       search_threads: 1,
       ef_sweep: "expansion_search is fixed per Index: the saved index is loaded into a fresh Index per ef",
     },
-    build_ms: round(buildMs, 1),
-    build_points_per_s: round((ds.n * 1000) / buildMs, 1),
-    build_cpu_ms: round((buildCpu.user + buildCpu.system) / 1000, 1),
-    rss: {
-      before_build: before,
-      after_build: afterBuild,
-      after_queries: rss(),
-      build_delta: afterBuild - before,
-    },
+    ...buildReport(ds.n, buildMs, buildCpu, before, afterBuild),
     unfiltered,
     filtered: { unsupported: "usearch's JS binding has no filter or predicate in search()" },
   };
@@ -314,15 +335,7 @@ export function runHnswlib(ds: AnnDataset, options: AnnPeerOptions = {}): PeerRu
       search_threads: 1,
       filter: "searchKnn's label callback, bucket(label) < selectivity",
     },
-    build_ms: round(buildMs, 1),
-    build_points_per_s: round((ds.n * 1000) / buildMs, 1),
-    build_cpu_ms: round((buildCpu.user + buildCpu.system) / 1000, 1),
-    rss: {
-      before_build: before,
-      after_build: afterBuild,
-      after_queries: rss(),
-      build_delta: afterBuild - before,
-    },
+    ...buildReport(ds.n, buildMs, buildCpu, before, afterBuild),
     unfiltered,
     filtered,
   };
