@@ -341,11 +341,6 @@ export class Segment {
     writeJsonAtomic(join(this.dir, "segment.json"), this.#state);
   }
 
-  /** The id of the segment this one replaced, if it was published by an optimize. */
-  get replaces(): string | undefined {
-    return this.#state.replaces;
-  }
-
   /** The vector file of `name`, for the index builders. */
   storageOf(name: string): VectorStorage {
     return this.#storages[this.#state.vectors[name].slot]!;
@@ -365,15 +360,15 @@ export class Segment {
     return n;
   }
 
-  /** Number of live points that have vector `name`, and how many offsets were ever written. */
-  vectorCounts(name: string): { live: number; written: number; indexed: number } {
+  /** Number of live points that have vector `name` (counted once between writes). */
+  liveVectorCount(name: string): number {
     const v = this.#state.vectors[name];
     let live = this.#liveCounts[v.slot];
     if (live === undefined) {
       live = bitsetCount(this.#present[v.slot]!);
       this.#liveCounts[v.slot] = live;
     }
-    return { live, written: this.#tracker.nextOffset, indexed: this.#state.indexes?.[v.slot]?.points ?? 0 };
+    return live;
   }
 
   /**

@@ -395,7 +395,7 @@ export class EdgeShard {
   ): QueryPlan {
     const index = segment.vectorIndex(using);
     const v = segment.vectors[using];
-    const live = segment.vectorCounts(using).live;
+    const live = segment.liveVectorCount(using);
     const candidates = matched === undefined ? live : Math.min(matched, live);
     if (params.exact === true) return { search: "exact", reason: "params.exact", candidates };
     if (index?.hnsw === undefined) return { search: "exact", reason: "no_graph", candidates };

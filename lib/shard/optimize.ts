@@ -81,7 +81,7 @@ export function planOptimization(segment: Segment, config: ResolvedConfig): Opti
   const mismatch: string[] = [];
   for (const [name, v] of Object.entries(segment.vectors)) {
     const built = segment.vectorIndex(name);
-    const wanted = wantedIndex(config, name, v, segment.vectorCounts(name).live);
+    const wanted = wantedIndex(config, name, v, segment.liveVectorCount(name));
     if (built !== undefined && !sameIndex(built, wanted, config, name)) mismatch.push(name);
     else if (wanted.hnsw && unindexedKb(segment, name, v) >= config.optimizers.indexing_threshold) {
       index.push(name);
@@ -93,10 +93,9 @@ export function planOptimization(segment: Segment, config: ResolvedConfig): Opti
 
 /** KB taken by vectors written past what the graph covers (live or not: they all cost a scan). */
 function unindexedKb(segment: Segment, name: string, v: SegmentVector): number {
-  const counts = segment.vectorCounts(name);
   const built = segment.vectorIndex(name);
   const graphPoints = built?.hnsw === undefined ? 0 : built.points;
-  const unindexed = Math.min(counts.live, counts.written - graphPoints);
+  const unindexed = Math.min(segment.liveVectorCount(name), segment.nextOffset - graphPoints);
   return (unindexed * v.size * elementBytes(v.datatype)) / 1024;
 }
 
@@ -189,7 +188,7 @@ export async function buildSegment(
     await copyPoints(source, target, snapshot, context);
     const indexes: Record<string, VectorIndexState> = {};
     for (const [name, v] of Object.entries(target.vectors)) {
-      const live = target.vectorCounts(name).live;
+      const live = target.liveVectorCount(name);
       const wanted = wantedIndex(context.config, name, v, live);
       if (!wanted.hnsw) continue;
       const index: VectorIndexState = { points: target.nextOffset };
