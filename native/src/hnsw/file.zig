@@ -3,8 +3,10 @@
 //!
 //! `write` streams a graph to a file through one buffer, computing the body CRC on the way, then writes
 //! the header and fsyncs. `Graph.open` maps a file read-only and checks everything search relies on —
-//! magic, version, both CRCs, the layout against the file size, and every level and link — so that a
-//! graph that opens can be searched without a bounds failure. Opening never rebuilds.
+//! magic, version, both CRCs, the layout against the file size, every level and every link's range
+//! (FORMAT.md lists the checks) — so that a graph that opens can be searched without a bounds failure.
+//! The body CRC and the level-0 records are checked in one pass, on several threads for large files.
+//! Opening never rebuilds.
 
 const std = @import("std");
 const builtin = @import("builtin");
@@ -306,15 +308,16 @@ pub const Graph = struct {
         errdefer os.unmap(mapping);
         const header = std.mem.bytesToValue(Header, mapping[0..header_size_bytes]);
         try checkHeader(&header, size_bytes, path, diagnostic);
-        const body_crc = crc32c.update(0, mapping[header_size_bytes..]);
+        const view = viewOf(mapping, &header);
+        var level0_damage: ?u32 = null;
+        const body_crc = checksumBody(mapping, &header, &view, &level0_damage);
         if (body_crc != header.body_crc32c) {
             diagnostic.set("{s} is damaged: the body CRC-32C is 0x{x:0>8}, the header expects 0x{x:0>8}", .{
                 path, body_crc, header.body_crc32c,
             });
             return error.Corrupt;
         }
-        const view = viewOf(mapping, &header);
-        try checkStructure(&view, &header, path, diagnostic);
+        try checkStructure(&view, &header, level0_damage, path, diagnostic);
         view.assertShape();
         graph.* = .{ .allocator = allocator, .mapping = mapping, .header = header, .view = view };
         return graph;
@@ -424,24 +427,149 @@ fn expectRange(value: u64, min: u64, max: u64, path: []const u8, comptime field:
 
 /// Checks what the CRCs cannot: that the writer's invariants hold, so that search never reads outside
 /// the sections. Linear in the links.
-fn checkStructure(view: *const GraphView, header: *const Header, path: []const u8, diagnostic: *Diagnostic) Error!void {
+/// Level-0 records are checked in `checksumBody`'s pass (`level0_damage` is the first bad one); the
+/// rest here. Only upper-level links are checked against the linked node's level: a search descends
+/// through them by level. A level-0 link needs only to be an offset of the graph, since searches are
+/// handed the live points as their allow-list and a node not in the graph has no links of its own.
+fn checkStructure(view: *const GraphView, header: *const Header, level0_damage: ?u32, path: []const u8, diagnostic: *Diagnostic) Error!void {
     try checkLevels(view, header, path, diagnostic);
     try checkEntryPoint(view, header, path, diagnostic);
+    if (level0_damage) |node| return describeLevel0Damage(view, node, path, diagnostic);
     for (0..view.node_count) |node_index| {
         const node: u32 = @intCast(node_index);
         const level = view.levels[node];
-        if (level == layout.level_absent) {
-            const count = view.level0[@as(usize, node) * (1 + view.m0)];
-            if (count != 0) {
-                diagnostic.set("{s} is damaged: offset {d} is not in the graph but has {d} level-0 links", .{ path, node, count });
-                return error.Corrupt;
-            }
-            continue;
-        }
-        for (0..@as(u32, level) + 1) |link_level| {
+        if (level == layout.level_absent) continue;
+        for (1..@as(u32, level) + 1) |link_level| {
             try checkRecord(view, node, @intCast(link_level), path, diagnostic);
         }
     }
+}
+
+/// Level-0 records are checked this many at a time, right after their bytes are checksummed, while
+/// they are still in cache: one pass over the file instead of two.
+const level0_chunk_nodes = 1024;
+
+/// Bodies from this size are checked on several threads (one part each, CRCs joined by `combine`).
+/// Tests lower it so that their small graphs take the parallel path.
+const parallel_min_bytes = if (builtin.is_test) 1024 else 8 << 20;
+const check_threads_max = 4;
+
+/// One contiguous part of the body: bytes `begin..end`, which hold the level-0 records of nodes
+/// `first..last` (the first part also holds the sections before level 0, the last those after).
+const Part = struct {
+    begin: u64,
+    end: u64,
+    first: u32,
+    last: u32,
+    crc: u32 = 0,
+    damage: ?u32 = null,
+};
+
+/// The CRC-32C of the file's body; `level0_damage` receives the first node whose level-0 record fails
+/// `level0RecordSound`. A large body is split in parts checked on up to `check_threads_max` threads
+/// (fewer if the machine has fewer cores, or a thread cannot start).
+fn checksumBody(mapping: os.Mapping, header: *const Header, view: *const GraphView, level0_damage: *?u32) u32 {
+    const body_bytes = mapping.len - header_size_bytes;
+    const cores: usize = std.Thread.getCpuCount() catch 1;
+    const wanted: u32 = if (body_bytes < parallel_min_bytes) 1 else @intCast(@min(check_threads_max, @max(1, cores)));
+    var parts: [check_threads_max]Part = undefined;
+    const stride = @as(u64, 1 + view.m0) * 4;
+    for (0..wanted) |i| {
+        const first: u32 = @intCast(@as(u64, view.node_count) * i / wanted);
+        const last: u32 = @intCast(@as(u64, view.node_count) * (i + 1) / wanted);
+        parts[i] = .{
+            .begin = if (i == 0) header_size_bytes else header.level0_offset_bytes + first * stride,
+            .end = if (i + 1 == wanted) mapping.len else header.level0_offset_bytes + last * stride,
+            .first = first,
+            .last = last,
+        };
+    }
+    var threads: [check_threads_max]std.Thread = undefined;
+    var spawned: u32 = 0;
+    for (parts[1..wanted]) |*part| {
+        threads[spawned] = std.Thread.spawn(.{}, checkPart, .{ mapping, header, view, part }) catch break;
+        spawned += 1;
+    }
+    // Parts no thread took are checked here, after the first.
+    for (parts[0..1]) |*part| checkPart(mapping, header, view, part);
+    for (parts[1 + spawned .. wanted]) |*part| checkPart(mapping, header, view, part);
+    for (threads[0..spawned]) |thread| thread.join();
+    var crc: u32 = parts[0].crc;
+    for (parts[1..wanted]) |part| crc = crc32c.combine(crc, part.crc, part.end - part.begin);
+    for (parts[0..wanted]) |part| {
+        if (part.damage) |node| {
+            level0_damage.* = node;
+            break;
+        }
+    }
+    return crc;
+}
+
+fn checkPart(mapping: os.Mapping, header: *const Header, view: *const GraphView, part: *Part) void {
+    const stride = @as(u64, 1 + view.m0) * 4;
+    const records_begin = header.level0_offset_bytes + part.first * stride;
+    const records_end = header.level0_offset_bytes + part.last * stride;
+    assert(part.begin <= records_begin and records_end <= part.end);
+    var crc = crc32c.update(0, mapping[part.begin..records_begin]);
+    var node = part.first;
+    while (node < part.last) {
+        const end: u32 = @min(part.last, node + level0_chunk_nodes);
+        crc = crc32c.update(crc, mapping[header.level0_offset_bytes + node * stride ..][0 .. (end - node) * stride]);
+        if (part.damage == null) {
+            for (node..end) |n| {
+                if (!level0RecordSound(view, @intCast(n))) {
+                    part.damage = @intCast(n);
+                    break;
+                }
+            }
+        }
+        node = end;
+    }
+    part.crc = crc32c.update(crc, mapping[records_end..part.end]);
+}
+
+/// A level-0 record holds at most `m0` links, each an offset of the graph, and none if its node is not
+/// in the graph.
+inline fn level0RecordSound(view: *const GraphView, node: u32) bool {
+    const record = view.level0[@as(usize, node) * (1 + view.m0) ..][0 .. 1 + view.m0];
+    const count = record[0];
+    if (count > view.m0) return false;
+    if (count == 0) return true;
+    if (view.levels[node] == layout.level_absent) return false;
+    // Eight links at a time (lanes past `count` masked out), then the few that do not fill eight.
+    const lanes = 8;
+    const Lanes = @Vector(lanes, u32);
+    const links = record[1..];
+    const lane_index: Lanes = std.simd.iota(u32, lanes);
+    var highest: Lanes = @splat(0);
+    var i: u32 = 0;
+    while (i < count and i + lanes <= view.m0) : (i += lanes) {
+        const chunk: Lanes = links[i..][0..lanes].*;
+        const live = lane_index + @as(Lanes, @splat(i)) < @as(Lanes, @splat(count));
+        highest = @max(highest, @select(u32, live, chunk, @as(Lanes, @splat(0))));
+    }
+    var highest_scalar = @reduce(.Max, highest);
+    while (i < count) : (i += 1) highest_scalar = @max(highest_scalar, links[i]);
+    return highest_scalar < view.node_count;
+}
+
+fn describeLevel0Damage(view: *const GraphView, node: u32, path: []const u8, diagnostic: *Diagnostic) Error {
+    assert(!level0RecordSound(view, node));
+    const record = view.level0[@as(usize, node) * (1 + view.m0) ..][0 .. 1 + view.m0];
+    const count = record[0];
+    if (count > view.m0) {
+        diagnostic.set("{s} is damaged: node {d} has {d} links on level 0, at most {d} fit", .{ path, node, count, view.m0 });
+    } else if (view.levels[node] == layout.level_absent) {
+        diagnostic.set("{s} is damaged: offset {d} is not in the graph but has {d} level-0 links", .{ path, node, count });
+    } else {
+        const link = for (record[1..][0..count]) |link| {
+            if (link >= view.node_count) break link;
+        } else unreachable;
+        diagnostic.set("{s} is damaged: node {d} links on level 0 to {d}, which is not among {d} offsets", .{
+            path, node, link, view.node_count,
+        });
+    }
+    return error.Corrupt;
 }
 
 /// Levels in range, the index a prefix sum of them, and the counts the header gives.

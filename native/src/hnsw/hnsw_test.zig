@@ -361,7 +361,8 @@ const Damage = enum {
     magic,
     version,
     link_out_of_range,
-    link_to_absent,
+    absent_with_links,
+    last_link_out_of_range,
     level_above_max,
     entry_point,
     zero_length,
@@ -397,9 +398,15 @@ fn damaged(original: []const u8, damage: Damage, buffer: []u8) []u8 {
             std.mem.writeInt(u32, bytes[level0 + 4 ..][0..4], header.node_count + 5, .little);
             reseal(bytes);
         },
-        .link_to_absent => {
-            // Offset 3 is not in the graph (see the test).
-            std.mem.writeInt(u32, bytes[level0 + stride + 4 ..][0..4], 3, .little);
+        .absent_with_links => {
+            // Offset 3 is not in the graph (see the test): give it one level-0 link.
+            std.mem.writeInt(u32, bytes[level0 + 3 * stride ..][0..4], 1, .little);
+            reseal(bytes);
+        },
+        .last_link_out_of_range => {
+            // The last node's first level-0 link: in the last part when the check runs in parts.
+            const last = level0 + (header.node_count - 1) * stride;
+            std.mem.writeInt(u32, bytes[last + 4 ..][0..4], header.node_count, .little);
             reseal(bytes);
         },
         .level_above_max => {
@@ -441,7 +448,7 @@ test "damaged graph files are refused as corrupt with a message, never a crash" 
     const valid = try Graph.open(testing.allocator, tmp.dir.handle, "valid.hnsw", &diagnostic);
     valid.close();
     const expected_words = [_][]const u8{
-        "CRC", "CRC", "bytes long", "bytes long", "magic", "version", "links on level 0", "links on level 0",
+        "CRC", "CRC", "bytes long", "bytes long", "magic", "version", "links on level 0", "not in the graph", "not among",
         "above the max level", "entry point", "shorter", "shorter",
     };
     for (std.enums.values(Damage), expected_words) |damage, words| {
@@ -458,6 +465,41 @@ test "damaged graph files are refused as corrupt with a message, never a crash" 
     try testing.expectError(error.InvalidArgument, Graph.open(testing.allocator, tmp.dir.handle, "", &diagnostic));
     try tmp.dir.createDir(testing.io, "a_directory", .default_dir);
     try testing.expectError(error.InvalidArgument, Graph.open(testing.allocator, tmp.dir.handle, "a_directory", &diagnostic));
+}
+
+test "a level-0 link to an offset outside the graph opens, and the allow-list keeps that offset out of results" {
+    var tmp = testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var data: Clustered = try .init(testing.allocator, 300, 20, 8, 5, false, 6);
+    defer data.deinit(testing.allocator);
+    const builder = try Builder.init(testing.allocator, .{ .m = 4, .ef_construct = 16, .seed = 3 }, data.view(), .euclid);
+    defer builder.deinit();
+    const offsets = try iota(testing.allocator, data.n);
+    defer testing.allocator.free(offsets);
+    try builder.insert(offsets[0..3], 1);
+    try builder.insert(offsets[4..], 1); // Offset 3 stays out of the graph.
+    var diagnostic: Diagnostic = .{};
+    try builder.write(tmp.dir.handle, "valid.hnsw", &diagnostic);
+    const bytes = try readFile(tmp.dir, "valid.hnsw");
+    defer testing.allocator.free(bytes);
+    const header = std.mem.bytesToValue(file.Header, bytes[0..file.header_size_bytes]);
+    const level0: usize = @intCast(header.level0_offset_bytes);
+    const stride = 4 * (1 + header.m0);
+    // Every node's first level-0 link now leads to offset 3.
+    for (0..data.n) |node| {
+        const record = bytes[level0 + node * stride ..];
+        if (std.mem.readInt(u32, record[0..4], .little) > 0) std.mem.writeInt(u32, record[4..8], 3, .little);
+    }
+    reseal(bytes);
+    try writeFile(tmp.dir, "linked.hnsw", bytes);
+    const graph = try Graph.open(testing.allocator, tmp.dir.handle, "linked.hnsw", &diagnostic);
+    defer graph.close();
+    var allow: [(300 + 7) / 8]u8 = @splat(0xff);
+    allow[0] &= ~@as(u8, 1 << 3);
+    var scratch: Scratch = try .init(testing.allocator, graph.nodeCount(), ef_search);
+    defer scratch.deinit(testing.allocator);
+    const recall = try measureRecall(.f32, .euclid, graph.layers(), data.view(), data.queries, &allow, &scratch);
+    try testing.expect(recall.found > 0);
 }
 
 test "an empty graph, a one-node graph and a graph over nothing search to the obvious answer" {
