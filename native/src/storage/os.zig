@@ -96,6 +96,27 @@ pub fn readAt(fd: fd_t, buffer: []u8, offset: u64, path: []const u8, diagnostic:
     unreachable;
 }
 
+/// Writes all of `bytes` at `offset`.
+pub fn writeAt(fd: fd_t, bytes: []const u8, offset: u64, path: []const u8, diagnostic: *Diagnostic) Error!void {
+    var done: usize = 0;
+    // Each iteration writes at least one byte or fails, so the loop runs at most bytes.len times.
+    for (0..bytes.len + 1) |_| {
+        if (done == bytes.len) return;
+        const rc = linux.pwrite(fd, bytes[done..].ptr, bytes.len - done, @intCast(offset + done));
+        switch (linux.errno(rc)) {
+            .SUCCESS => {},
+            .INTR => continue,
+            else => |errno| return fail(diagnostic, path, "write", errno),
+        }
+        if (rc == 0) {
+            diagnostic.set("{s} took no byte of {d} written at {d}", .{ path, bytes.len, offset });
+            return error.Io;
+        }
+        done += rc;
+    }
+    unreachable;
+}
+
 pub fn truncate(fd: fd_t, size_bytes: u64, path: []const u8, diagnostic: *Diagnostic) Error!void {
     const rc = linux.ftruncate(fd, @intCast(size_bytes));
     if (linux.errno(rc) != .SUCCESS) return fail(diagnostic, path, "resize", linux.errno(rc));

@@ -1,8 +1,8 @@
 //! A memory-mapped vector file: a 64-byte header and fixed-size records (`FORMAT.md`).
 //!
 //! Records are addressed by offset. `put` converts f32 input to the stored datatype, grows the file
-//! geometrically (ftruncate + mremap) and rewrites the header in the mapping, so a killed process loses
-//! nothing it was told was written; `flush` makes it durable against power loss. A `Storage` is not
+//! geometrically (ftruncate + mremap), writes the records with pwrite and rewrites the header in the
+//! mapping, so a killed process loses nothing it was told was written; `flush` makes it durable against power loss. A `Storage` is not
 //! synchronised: the C ABI layer (`exports.zig`) serialises writers against readers.
 
 const std = @import("std");
@@ -89,6 +89,9 @@ pub const Storage = struct {
     }
 
     /// Writes `values.len / dim` records at `offset..`, where `offset <= count`.
+    /// Values converted per write by `put` for datatypes other than f32.
+    const put_chunk_elements = 16 * 1024;
+
     pub fn put(storage: *Storage, offset: u64, values: []const f32, diagnostic: *Diagnostic) Error!void {
         storage.assertInvariants();
         if (!storage.writable) {
@@ -100,10 +103,22 @@ pub const Storage = struct {
         const end = offset + values.len / storage.dim;
         if (end > storage.capacity) try storage.grow(end, diagnostic);
         assert(end <= storage.capacity);
+        // Through the descriptor, not the mapping: a store to a page of the mapping the file has just
+        // grown into costs a page fault (a third of an upsert's time in a VM), and a store the disk has
+        // no room for would be a SIGBUS instead of an error. The mapping sees the same page cache.
+        const at = header.records_offset_bytes + offset * storage.record_size_bytes;
         switch (storage.datatype) {
+            .f32 => try os.writeAt(storage.fd, std.mem.sliceAsBytes(values), at, storage.path, diagnostic),
             inline else => |datatype| {
-                const stored = storage.elements(datatype.Elem());
-                convert.fromF32(datatype.Elem(), values, stored[offset * storage.dim .. end * storage.dim]);
+                const E = datatype.Elem();
+                var buffer: [put_chunk_elements]E = undefined;
+                var done: usize = 0;
+                while (done < values.len) {
+                    const n = @min(buffer.len, values.len - done);
+                    convert.fromF32(E, values[done..][0..n], buffer[0..n]);
+                    try os.writeAt(storage.fd, std.mem.sliceAsBytes(buffer[0..n]), at + done * @sizeOf(E), storage.path, diagnostic);
+                    done += n;
+                }
             },
         }
         storage.count = @max(storage.count, end);
