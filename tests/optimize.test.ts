@@ -222,8 +222,12 @@ describe("optimize() planning, vacuum and safety", () => {
     let queriesDuring = 0;
     let i = 0;
     const done = running.then(() => (i = -1));
+    // What each late point reads back at once: the optimize must carry over the same vectors, although
+    // each update's prepared vectors live in buffers the next update reuses.
+    const lateVectors = new Map<number, unknown>();
     while (i >= 0) {
       shard.update({ upsert_points: [{ id: 100_000 + i, vector: row(data, DIM, i), payload: { late: i } }] });
+      lateVectors.set(100_000 + i, shard.retrieve([100_000 + i], { with_vector: true })[0].vector);
       if (i % 2 === 0) shard.update({ delete_points: { points: [i] } });
       assert.equal(shard.query({ query: queries[0], limit: 3 }).length, 3);
       queriesDuring++;
@@ -237,6 +241,10 @@ describe("optimize() planning, vacuum and safety", () => {
     assert.equal(shard.count(), N + queriesDuring - Math.ceil(queriesDuring / 2));
     assert.deepEqual(shard.retrieve([100_000]), [{ id: 100_000, payload: { late: 0 } }]);
     assert.deepEqual(shard.retrieve([0]), []);
+    const ids = [...lateVectors.keys()];
+    const carried = shard.retrieve(ids, { with_vector: true });
+    assert.deepEqual(new Map(carried.map((p) => [p.id, p.vector])), lateVectors);
+    assert.notDeepEqual(lateVectors.get(ids[0]), lateVectors.get(ids[1]));
     shard.close();
     using again = await EdgeShard.load(path);
     assert.equal(again.count(), N + queriesDuring - Math.ceil(queriesDuring / 2));

@@ -85,6 +85,30 @@ describe("update operations by id", () => {
     assert.deepEqual(shard.query({ query: [0, 0], using: "b" }), []);
   });
 
+  it("each update's vectors stay as written when later updates of other sizes reuse the buffers", async () => {
+    using shard = await shardWith([]);
+    const a = (id: number) => [id, -id, 0.5];
+    const b = (id: number) => [id / 2, 3];
+    shard.update({ upsert_points: [1, 2, 3].map((id) => ({ id, vector: { a: a(id), b: b(id) } })) });
+    shard.update({ upsert_points: [4, 5].map((id) => ({ id, vector: { a: a(id) } })) });
+    shard.update({ update_vectors: { points: [{ id: 1, vector: { b: b(10) } }] } });
+    shard.update({
+      upsert_points: Array.from({ length: 9 }, (_, i) => ({ id: 6 + i, vector: { b: b(6 + i) } })),
+    });
+    const expected = (id: number) => ({
+      id,
+      vector: {
+        ...(id <= 5 ? { a: a(id) } : {}),
+        ...(id <= 3 || id >= 6 ? { b: b(id === 1 ? 10 : id) } : {}),
+      },
+    });
+    const ids = Array.from({ length: 14 }, (_, i) => i + 1);
+    assert.deepEqual(shard.retrieve(ids, { with_payload: false, with_vector: true }), ids.map(expected));
+    shard.close();
+    using again = await EdgeShard.load(dir.path);
+    assert.deepEqual(again.retrieve(ids, { with_payload: false, with_vector: true }), ids.map(expected));
+  });
+
   it("payload and vector operations on a missing id fail, as in Qdrant, and write nothing", async () => {
     using shard = await shardWith([{ id: 1, vector: { a: [1, 0, 0] }, payload: { k: 1 } }]);
     const ops: UpdateOperation[] = [

@@ -29,7 +29,14 @@ import type { Filter } from "../filter/types.ts";
 import { exactCandidates, type FilterPlan, forEachMatch, offsetTest, planFilter } from "./select.ts";
 import { facetIndexOf, orderedIndexOf, parseFieldSchema, topFacetHits } from "../index/mod.ts";
 import { encodePayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
-import { type Operation, parseOperation, type PointSelector, type PreparedVectors } from "./operations.ts";
+import {
+  detached,
+  type Operation,
+  parseOperation,
+  type PointSelector,
+  type PreparedVectors,
+  Staging,
+} from "./operations.ts";
 import { Wal } from "./wal.ts";
 import { DirectoryLock } from "./lock.ts";
 import { deleteAtPath, mergeAtPath, parsePath } from "../payload/json_path.ts";
@@ -95,6 +102,8 @@ export class EdgeShard {
   #poisoned: Error | undefined;
   /** While an optimize runs: the updates applied since it took its snapshot, to apply to its result. */
   #optimizing: [number, Operation][] | undefined;
+  /** Reused buffers for the vectors of each update (see `Staging`). */
+  readonly #staging = new Staging();
 
   private constructor(
     path: string,
@@ -276,14 +285,14 @@ export class EdgeShard {
    */
   update(operation: UpdateOperation): void {
     const { segment, wal } = this.#writable();
-    const op = parseOperation(operation, segment.vectors, this.#selector(segment));
+    const op = parseOperation(operation, segment.vectors, this.#selector(segment), this.#staging);
     checkTargets(segment, op);
     const version = this.#nextOp;
     wal.append(version, op);
     this.#nextOp += 1;
     try {
       this.#apply(segment, op, version);
-      this.#optimizing?.push([version, op]);
+      this.#optimizing?.push([version, detached(op)]);
       if (this.#config.fsync_on_update) wal.sync();
     } catch (error) {
       this.#poisoned = error as Error;

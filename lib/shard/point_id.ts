@@ -10,6 +10,23 @@
  */
 import { InvalidArgumentError } from "../errors.ts";
 
+/**
+ * Where a message about bad input points to: the text, or a function that makes it. Batches pass
+ * functions, so that a per-point context costs nothing until a point is actually rejected.
+ *
+ * @example
+ * ```ts
+ * const context: Context = () => `Cannot upsert points[${7}]`;
+ * console.log(text(context)); // Cannot upsert points[7]
+ * ```
+ */
+export type Context = string | (() => string);
+
+/** The text of a {@linkcode Context}. */
+export function text(context: Context): string {
+  return typeof context === "string" ? context : context();
+}
+
 /** A point id: an unsigned integer (bigint above 2^53-1) or a UUID string. */
 export type PointId = number | bigint | string;
 
@@ -20,21 +37,25 @@ const U64_MAX = (1n << 64n) - 1n;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 /** Converts a user-supplied id to its key, or throws an {@linkcode InvalidArgumentError}. */
-export function idKey(id: unknown, context: string): IdKey {
+export function idKey(id: unknown, context: Context): IdKey {
   if (typeof id === "number") {
     if (!Number.isInteger(id) || id < 0) {
-      throw new InvalidArgumentError(`${context}: point id must be an unsigned integer or a UUID, got ${id}`);
+      throw new InvalidArgumentError(
+        `${text(context)}: point id must be an unsigned integer or a UUID, got ${id}`,
+      );
     }
     if (!Number.isSafeInteger(id)) {
       throw new InvalidArgumentError(
-        `${context}: point id ${id} is above 2^53-1 and cannot be represented exactly as a number; pass it as a bigint`,
+        `${
+          text(context)
+        }: point id ${id} is above 2^53-1 and cannot be represented exactly as a number; pass it as a bigint`,
       );
     }
     return String(id);
   }
   if (typeof id === "bigint") {
     if (id < 0n || id > U64_MAX) {
-      throw new InvalidArgumentError(`${context}: point id must be between 0 and 2^64-1, got ${id}`);
+      throw new InvalidArgumentError(`${text(context)}: point id must be between 0 and 2^64-1, got ${id}`);
     }
     return id.toString();
   }
@@ -42,13 +63,15 @@ export function idKey(id: unknown, context: string): IdKey {
     const uuid = canonicalUuid(id);
     if (uuid === undefined) {
       throw new InvalidArgumentError(
-        `${context}: point id must be an unsigned integer or a UUID, got ${JSON.stringify(id)}`,
+        `${text(context)}: point id must be an unsigned integer or a UUID, got ${JSON.stringify(id)}`,
       );
     }
     return uuid;
   }
   throw new InvalidArgumentError(
-    `${context}: point id must be an unsigned integer or a UUID, got ${id === null ? "null" : typeof id}`,
+    `${text(context)}: point id must be an unsigned integer or a UUID, got ${
+      id === null ? "null" : typeof id
+    }`,
   );
 }
 

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { Payload } from "../segment/payload_storage.ts";
 import type { SegmentVector } from "../segment/segment.ts";
 import { describe, isObject } from "./config.ts";
-import { type IdKey, idKey } from "./point_id.ts";
+import { type Context, type IdKey, idKey, text } from "./point_id.ts";
 
 /** Nesting depth allowed in payloads: bounds the validator's walk. */
 export const PAYLOAD_DEPTH_MAX = 64;
@@ -24,15 +24,15 @@ const encoder = new TextEncoder();
 export function prepareVector(
   value: unknown,
   target: SegmentVector,
-  context: string,
+  context: Context,
   into: Float32Array = new Float32Array(target.size),
 ): Float32Array {
   if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array)) {
-    throw new InvalidArgumentError(`${context}: expected a list of numbers, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${text(context)}: expected a list of numbers, got ${describe(value)}`);
   }
   if (value.length !== target.size) {
     throw new InvalidArgumentError(
-      `${context} has ${value.length} dimensions, the shard expects ${target.size}`,
+      `${text(context)} has ${value.length} dimensions, the shard expects ${target.size}`,
     );
   }
   if (Array.isArray(value)) {
@@ -55,9 +55,11 @@ export function prepareVector(
   return out;
 }
 
-function badValue(context: string, x: unknown, i: number): InvalidArgumentError {
+function badValue(context: Context, x: unknown, i: number): InvalidArgumentError {
   return new InvalidArgumentError(
-    `${context} has ${describe(x)} at index ${i}; expected a finite number within the 32-bit float range`,
+    `${text(context)} has ${
+      describe(x)
+    } at index ${i}; expected a finite number within the 32-bit float range`,
   );
 }
 
@@ -69,11 +71,30 @@ function normalise(vector: Float32Array, squares: number): void {
 }
 
 /** Checks that a payload is a JSON object whose every value JSON can hold, or throws naming the spot. */
-export function checkPayload(payload: unknown, context: string): void {
+export function checkPayload(payload: unknown, context: Context): void {
   if (!isPlainObject(payload)) {
-    throw new InvalidArgumentError(`${context}: payload must be a JSON object, got ${describe(payload)}`);
+    throw new InvalidArgumentError(
+      `${text(context)}: payload must be a JSON object, got ${describe(payload)}`,
+    );
   }
-  checkJson(payload, "payload", 0, context);
+  // The quick walk builds no paths; only a payload it refuses is walked again to name the spot.
+  if (!isJson(payload, 0)) checkJson(payload, "payload", 0, text(context));
+}
+
+/** Whether `value` is something `checkJson` accepts, without building the path of each value. */
+function isJson(value: unknown, depth: number): boolean {
+  if (depth > PAYLOAD_DEPTH_MAX) return false;
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !isJson(value[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 /** Encodes a checked payload to JSON bytes (empty for `{}`). */
