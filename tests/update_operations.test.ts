@@ -109,6 +109,20 @@ describe("update operations by id", () => {
     assert.deepEqual(again.retrieve(ids, { with_payload: false, with_vector: true }), ids.map(expected));
   });
 
+  it("a batch of payloads mixing ASCII and other text reads back whole, before and after reopening", async () => {
+    const payloads = [{ city: "Berlin" }, { city: "Zürich", note: "naïve 漢字 😀" }, {}, { n: 1 }, {
+      s: "\u{1F600}x",
+    }];
+    using shard = await shardWith(
+      payloads.map((payload, i) => ({ id: i, vector: { a: [i, 0, 0] }, payload })),
+    );
+    const read = (s: EdgeShard) => s.retrieve(payloads.map((_, i) => i)).map((r) => r.payload);
+    assert.deepEqual(read(shard), payloads);
+    shard.close();
+    using again = await EdgeShard.load(dir.path);
+    assert.deepEqual(read(again), payloads);
+  });
+
   it("payload and vector operations on a missing id fail, as in Qdrant, and write nothing", async () => {
     using shard = await shardWith([{ id: 1, vector: { a: [1, 0, 0] }, payload: { k: 1 } }]);
     const ops: UpdateOperation[] = [

@@ -30,6 +30,7 @@ const CURSOR_HITS_MIN = 8;
  */
 export const OFFSET_LIMIT = 2 ** 32 - 1;
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
 
 /** The payloads of one segment. */
 export class PayloadStorage {
@@ -74,21 +75,29 @@ export class PayloadStorage {
     return storage;
   }
 
-  /** Writes the encoded payloads (`[offset, JSON bytes]`) as one record. */
-  write(items: readonly (readonly [number, Uint8Array])[]): void {
+  /**
+   * Writes the payloads (`[offset, JSON text]`, "" for `{}`) as one record. The texts are encoded to UTF-8
+   * together (one encoder call per record, not per payload); only a batch with non-ASCII text, whose byte
+   * lengths differ from its character counts, is encoded again one payload at a time to learn them.
+   */
+  write(items: readonly (readonly [number, string])[]): void {
     if (items.length === 0) return;
-    let textBytes = 0;
-    for (const [, json] of items) textBytes += json.length;
-    const body = new Uint8Array(4 + items.length * ENTRY_BYTES + textBytes);
+    const joined = items.length === 1 ? items[0][1] : items.map(([, text]) => text).join("");
+    const encoded = encoder.encode(joined);
+    const lengths = encoded.length === joined.length
+      ? items.map(([, text]) => text.length)
+      : items.map(([, text]) => encoder.encode(text).length);
+    const head = 4 + items.length * ENTRY_BYTES;
+    const body = new Uint8Array(head + encoded.length);
     const view = new DataView(body.buffer);
     view.setUint32(0, items.length, true);
-    let text = 4 + items.length * ENTRY_BYTES;
-    items.forEach(([offset, json], i) => {
-      view.setBigUint64(4 + i * ENTRY_BYTES, BigInt(offset), true);
-      view.setUint32(4 + i * ENTRY_BYTES + 8, json.length, true);
-      body.set(json, text);
-      text += json.length;
-    });
+    for (let i = 0; i < items.length; i++) {
+      const offset = items[i][0];
+      view.setUint32(4 + i * ENTRY_BYTES, offset % 2 ** 32, true);
+      view.setUint32(4 + i * ENTRY_BYTES + 4, Math.floor(offset / 2 ** 32), true);
+      view.setUint32(4 + i * ENTRY_BYTES + 8, lengths[i], true);
+    }
+    body.set(encoded, head);
     const [position] = this.#log.append([body]);
     this.#index(position, body, this.#log.path);
   }

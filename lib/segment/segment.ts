@@ -57,8 +57,8 @@ export interface PreparedPoint {
   key: IdKey;
   /** Indexed by slot; undefined where the point has no such vector. */
   vectors: (Float32Array | undefined)[];
-  /** UTF-8 JSON of the payload; empty for `{}`. */
-  payload: Uint8Array;
+  /** JSON text of the payload; empty for `{}`. */
+  payload: string;
   /** The payload itself, for the payload indexes. */
   payloadObject: Payload;
 }
@@ -91,7 +91,8 @@ export interface CopiedPoint {
   version: number;
   /** Indexed by slot of the NEW segment. */
   vectors: (Float32Array | undefined)[];
-  payload: Uint8Array;
+  /** JSON text of the payload; empty for `{}`. */
+  payload: string;
   payloadObject: Payload;
 }
 

@@ -13,7 +13,6 @@ import { type Context, type IdKey, idKey, text } from "./point_id.ts";
 
 /** Nesting depth allowed in payloads: bounds the validator's walk. */
 export const PAYLOAD_DEPTH_MAX = 64;
-const encoder = new TextEncoder();
 
 /**
  * Validates one vector against its parameters and returns it as the f32 values to store: normalised for
@@ -67,7 +66,11 @@ function normalise(vector: Float32Array, squares: number): void {
   const norm = Math.sqrt(squares);
   // A zero vector stays zero, as in Qdrant: there is no direction to keep.
   if (norm < Number.EPSILON) return;
-  for (let i = 0; i < vector.length; i++) vector[i] /= norm;
+  // One division, then products: a division per value cost more than the rest of preparing a vector.
+  // In f64, x·(1/n) and x/n differ by at most an ulp of f64, which changes the f32 result only when x/n
+  // lies within that of an f32 rounding boundary (about one value in 2^29).
+  const inverse = 1 / norm;
+  for (let i = 0; i < vector.length; i++) vector[i] *= inverse;
 }
 
 /** Checks that a payload is a JSON object whose every value JSON can hold, or throws naming the spot. */
@@ -97,10 +100,10 @@ function isJson(value: unknown, depth: number): boolean {
   return true;
 }
 
-/** Encodes a checked payload to JSON bytes (empty for `{}`). */
-export function encodePayload(payload: Payload): Uint8Array {
+/** The JSON text of a checked payload (empty for `{}`), as the payload store keeps it. */
+export function encodePayload(payload: Payload): string {
   const text = JSON.stringify(payload);
-  return text === "{}" ? new Uint8Array(0) : encoder.encode(text);
+  return text === "{}" ? "" : text;
 }
 
 function checkJson(value: unknown, path: string, depth: number, context: string): void {
