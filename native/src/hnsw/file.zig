@@ -491,7 +491,7 @@ fn checksumBody(mapping: os.Mapping, header: *const Header, view: *const GraphVi
         spawned += 1;
     }
     // Parts no thread took are checked here, after the first.
-    for (parts[0..1]) |*part| checkPart(mapping, header, view, part);
+    checkPart(mapping, header, view, &parts[0]);
     for (parts[1 + spawned .. wanted]) |*part| checkPart(mapping, header, view, part);
     for (threads[0..spawned]) |thread| thread.join();
     var crc: u32 = parts[0].crc;
@@ -531,7 +531,7 @@ fn checkPart(mapping: os.Mapping, header: *const Header, view: *const GraphView,
 /// A level-0 record holds at most `m0` links, each an offset of the graph, and none if its node is not
 /// in the graph.
 inline fn level0RecordSound(view: *const GraphView, node: u32) bool {
-    const record = view.level0[@as(usize, node) * (1 + view.m0) ..][0 .. 1 + view.m0];
+    const record = view.record(node, 0);
     const count = record[0];
     if (count > view.m0) return false;
     if (count == 0) return true;
@@ -555,7 +555,7 @@ inline fn level0RecordSound(view: *const GraphView, node: u32) bool {
 
 fn describeLevel0Damage(view: *const GraphView, node: u32, path: []const u8, diagnostic: *Diagnostic) Error {
     assert(!level0RecordSound(view, node));
-    const record = view.level0[@as(usize, node) * (1 + view.m0) ..][0 .. 1 + view.m0];
+    const record = view.record(node, 0);
     const count = record[0];
     if (count > view.m0) {
         diagnostic.set("{s} is damaged: node {d} has {d} links on level 0, at most {d} fit", .{ path, node, count, view.m0 });

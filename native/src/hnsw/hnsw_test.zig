@@ -423,21 +423,24 @@ fn damaged(original: []const u8, damage: Damage, buffer: []u8) []u8 {
     return bytes;
 }
 
+/// Writes a small Euclid graph (m 4) of every point of `data` but offset 3, which stays out of the graph.
+fn writeGraphWithoutOffset3(dir: std.Io.Dir, name: []const u8, data: *const Clustered) !void {
+    const builder = try Builder.init(testing.allocator, .{ .m = 4, .ef_construct = 16, .seed = 3 }, data.view(), .euclid);
+    defer builder.deinit();
+    const offsets = try iota(testing.allocator, data.n);
+    defer testing.allocator.free(offsets);
+    try builder.insert(offsets[0..3], 1);
+    try builder.insert(offsets[4..], 1);
+    var diagnostic: Diagnostic = .{};
+    try builder.write(dir.handle, name, &diagnostic);
+}
+
 test "damaged graph files are refused as corrupt with a message, never a crash" {
     var tmp = testing.tmpDir(.{});
     defer tmp.cleanup();
     var data: Clustered = try .init(testing.allocator, 300, 0, 8, 5, false, 6);
     defer data.deinit(testing.allocator);
-    {
-        const builder = try Builder.init(testing.allocator, .{ .m = 4, .ef_construct = 16, .seed = 3 }, data.view(), .euclid);
-        defer builder.deinit();
-        const offsets = try iota(testing.allocator, data.n);
-        defer testing.allocator.free(offsets);
-        try builder.insert(offsets[0..3], 1);
-        try builder.insert(offsets[4..], 1); // Offset 3 stays out of the graph.
-        var diagnostic: Diagnostic = .{};
-        try builder.write(tmp.dir.handle, "valid.hnsw", &diagnostic);
-    }
+    try writeGraphWithoutOffset3(tmp.dir, "valid.hnsw", &data);
     const original = try readFile(tmp.dir, "valid.hnsw");
     defer testing.allocator.free(original);
     const buffer = try testing.allocator.alloc(u8, original.len + 64);
@@ -472,14 +475,8 @@ test "a level-0 link to an offset outside the graph opens, and the allow-list ke
     defer tmp.cleanup();
     var data: Clustered = try .init(testing.allocator, 300, 20, 8, 5, false, 6);
     defer data.deinit(testing.allocator);
-    const builder = try Builder.init(testing.allocator, .{ .m = 4, .ef_construct = 16, .seed = 3 }, data.view(), .euclid);
-    defer builder.deinit();
-    const offsets = try iota(testing.allocator, data.n);
-    defer testing.allocator.free(offsets);
-    try builder.insert(offsets[0..3], 1);
-    try builder.insert(offsets[4..], 1); // Offset 3 stays out of the graph.
+    try writeGraphWithoutOffset3(tmp.dir, "valid.hnsw", &data);
     var diagnostic: Diagnostic = .{};
-    try builder.write(tmp.dir.handle, "valid.hnsw", &diagnostic);
     const bytes = try readFile(tmp.dir, "valid.hnsw");
     defer testing.allocator.free(bytes);
     const header = std.mem.bytesToValue(file.Header, bytes[0..file.header_size_bytes]);

@@ -75,41 +75,45 @@ pub fn sizeBytes(fd: fd_t, path: []const u8, diagnostic: *Diagnostic) Error!u64 
 
 /// Reads exactly `buffer.len` bytes at `offset` (the caller has checked the file is long enough).
 pub fn readAt(fd: fd_t, buffer: []u8, offset: u64, path: []const u8, diagnostic: *Diagnostic) Error!void {
-    var done: usize = 0;
-    // Each iteration reads at least one byte or fails, so the loop runs at most buffer.len times.
-    for (0..buffer.len + 1) |_| {
-        if (done == buffer.len) return;
-        const rc = linux.pread(fd, buffer[done..].ptr, buffer.len - done, @intCast(offset + done));
-        switch (linux.errno(rc)) {
-            .SUCCESS => {},
-            .INTR => continue,
-            else => |errno| return fail(diagnostic, path, "read", errno),
-        }
-        if (rc == 0) {
-            diagnostic.set("{s} ended after {d} bytes while reading {d} bytes at {d}", .{
-                path, offset + done, buffer.len, offset,
-            });
-            return error.Io;
-        }
-        done += rc;
-    }
-    unreachable;
+    return transferAt(.read, fd, buffer, offset, path, diagnostic);
 }
 
 /// Writes all of `bytes` at `offset`.
 pub fn writeAt(fd: fd_t, bytes: []const u8, offset: u64, path: []const u8, diagnostic: *Diagnostic) Error!void {
+    return transferAt(.write, fd, bytes, offset, path, diagnostic);
+}
+
+const Transfer = enum { read, write };
+
+/// pread or pwrite of all of `bytes` at `offset`, resumed after short transfers and interruptions.
+fn transferAt(
+    comptime transfer: Transfer,
+    fd: fd_t,
+    bytes: if (transfer == .read) []u8 else []const u8,
+    offset: u64,
+    path: []const u8,
+    diagnostic: *Diagnostic,
+) Error!void {
     var done: usize = 0;
-    // Each iteration writes at least one byte or fails, so the loop runs at most bytes.len times.
+    // Each iteration moves at least one byte or fails, so the loop runs at most bytes.len times.
     for (0..bytes.len + 1) |_| {
         if (done == bytes.len) return;
-        const rc = linux.pwrite(fd, bytes[done..].ptr, bytes.len - done, @intCast(offset + done));
+        const rc = switch (transfer) {
+            .read => linux.pread(fd, bytes[done..].ptr, bytes.len - done, @intCast(offset + done)),
+            .write => linux.pwrite(fd, bytes[done..].ptr, bytes.len - done, @intCast(offset + done)),
+        };
         switch (linux.errno(rc)) {
             .SUCCESS => {},
             .INTR => continue,
-            else => |errno| return fail(diagnostic, path, "write", errno),
+            else => |errno| return fail(diagnostic, path, @tagName(transfer), errno),
         }
         if (rc == 0) {
-            diagnostic.set("{s} took no byte of {d} written at {d}", .{ path, bytes.len, offset });
+            switch (transfer) {
+                .read => diagnostic.set("{s} ended after {d} bytes while reading {d} bytes at {d}", .{
+                    path, offset + done, bytes.len, offset,
+                }),
+                .write => diagnostic.set("{s} took no byte of {d} written at {d}", .{ path, bytes.len, offset }),
+            }
             return error.Io;
         }
         done += rc;

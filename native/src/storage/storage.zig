@@ -2,8 +2,9 @@
 //!
 //! Records are addressed by offset. `put` converts f32 input to the stored datatype, grows the file
 //! geometrically (ftruncate + mremap), writes the records with pwrite and rewrites the header in the
-//! mapping, so a killed process loses nothing it was told was written; `flush` makes it durable against power loss. A `Storage` is not
-//! synchronised: the C ABI layer (`exports.zig`) serialises writers against readers.
+//! mapping, so a killed process loses nothing it was told was written; `flush` makes it durable against
+//! power loss. A `Storage` is not synchronised: the C ABI layer (`exports.zig`) serialises writers
+//! against readers.
 
 const std = @import("std");
 const assert = std.debug.assert;
