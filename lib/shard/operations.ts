@@ -14,6 +14,7 @@ import { type Context, describeKey, type IdKey, idKey, text } from "./point_id.t
 import { checkPayload, prepareIds, prepareVector, unknownVector } from "./prepare.ts";
 import { parseFilter } from "../filter/parse.ts";
 import { parseFieldSchema } from "../index/mod.ts";
+import { KeptBuffer } from "../storage/growable.ts";
 import type { Filter } from "../filter/types.ts";
 
 /** How an upsert treats ids that exist or not, as Qdrant's `update_mode`. */
@@ -322,14 +323,10 @@ class Slabs {
   }
 }
 
-const STAGED_BYTES_MAX = 64 << 20;
-
 /**
- * Buffers for prepared vectors, kept from one operation to the next. An upsert of 1,000 384-d points
- * prepares 1.5 MB of vectors; a fresh buffer per call costs a page fault per 4 KB on first write (most of
- * a batch's time in a VM), while a kept one is already mapped. What an operation got from `take` is
- * overwritten by the next operation's: whoever keeps an operation past its `update()` must
- * {@linkcode detached} it first.
+ * Memory for prepared vectors, kept from one operation to the next: one {@linkcode KeptBuffer} per vector
+ * name. What an operation got from `take` is overwritten by the next operation's: whoever keeps an
+ * operation past its `update()` must {@linkcode detached} it first.
  *
  * @example
  * ```ts
@@ -340,20 +337,13 @@ const STAGED_BYTES_MAX = 64 << 20;
  * ```
  */
 export class Staging {
-  readonly #buffers = new Map<string, Float32Array>();
+  readonly #buffers = new Map<string, KeptBuffer>();
 
-  /**
-   * A buffer of `floats` values for vector `name` (contents undefined), reusing the last one's memory. A
-   * buffer over 64 MB is not kept: one huge batch should not hold its memory for the shard's lifetime.
-   */
+  /** `floats` values for vector `name` (contents undefined). */
   take(name: string, floats: number): Float32Array {
-    let buffer = this.#buffers.get(name);
-    if (buffer === undefined || buffer.length < floats) {
-      buffer = new Float32Array(floats + (floats >> 2));
-      if (buffer.byteLength > STAGED_BYTES_MAX) return buffer.subarray(0, floats);
-      this.#buffers.set(name, buffer);
-    }
-    return buffer.subarray(0, floats);
+    let kept = this.#buffers.get(name);
+    if (kept === undefined) this.#buffers.set(name, kept = new KeptBuffer());
+    return new Float32Array(kept.take(floats * 4), 0, floats);
   }
 }
 

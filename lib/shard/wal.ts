@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { syncDirectory } from "../storage/atomic_file.ts";
+import { KeptBuffer } from "../storage/growable.ts";
 import { LogKind, RECORD_FRAME_BYTES, RecordLog } from "../storage/record_log.ts";
 import { isObject } from "./config.ts";
 import type { Operation } from "./operations.ts";
@@ -33,8 +34,8 @@ export class Wal {
   #active: RecordLog;
   #older: string[];
   #lastOp: number;
-  /** The last record's memory, reused by the next (a fresh 1.5 MB buffer per batch faults in every page). */
-  #record = new Uint8Array(0);
+  /** Memory for the records (see `KeptBuffer`). */
+  readonly #record = new KeptBuffer();
 
   private constructor(dir: string, active: RecordLog, older: string[], lastOp: number) {
     this.dir = dir;
@@ -99,11 +100,7 @@ export class Wal {
   /** Appends `operation` as op number `op` (which must exceed every earlier one). */
   append(op: number, operation: Operation): void {
     if (op <= this.#lastOp) throw new OperationError(`WAL op ${op} does not follow ${this.#lastOp}`);
-    const record = encode(op, operation, this.#record);
-    if (record.buffer !== this.#record.buffer && record.buffer.byteLength <= REUSED_BYTES_MAX) {
-      this.#record = new Uint8Array(record.buffer);
-    }
-    this.#active.appendFramed(record);
+    this.#active.appendFramed(encode(op, operation, this.#record));
     this.#lastOp = op;
   }
 
@@ -146,14 +143,11 @@ function fileName(op: number): string {
 
 type VectorRanges = Record<string, [number, number]>;
 
-/** Record buffers up to this size are kept for the next append; a larger one is let go after use. */
-const REUSED_BYTES_MAX = 64 << 20;
-
 /**
- * The record of `operation`, with room for its frame in front (see `RecordLog.appendFramed`): a view of
- * `reuse` when it is large enough, else of a new buffer with a quarter to spare, for the next records.
+ * The record of `operation`, with room for its frame in front (see `RecordLog.appendFramed`), in memory
+ * from `memory`.
  */
-function encode(op: number, operation: Operation, reuse: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+function encode(op: number, operation: Operation, memory: KeptBuffer): Uint8Array {
   const vectors: Float32Array[] = [];
   let floats = 0;
   const ranges = (named: Record<string, Float32Array>): VectorRanges => {
@@ -172,9 +166,7 @@ function encode(op: number, operation: Operation, reuse: Uint8Array<ArrayBuffer>
   // The body starts after the frame; its f32 values start 4-aligned within the body (the frame is 8 bytes).
   const blobAt = align4(12 + json.length);
   const bytes = RECORD_FRAME_BYTES + blobAt + floats * 4;
-  const record = reuse.byteLength >= bytes
-    ? reuse.subarray(0, bytes)
-    : new Uint8Array(new ArrayBuffer(bytes + (bytes >> 2)), 0, bytes);
+  const record = new Uint8Array(memory.take(bytes), 0, bytes);
   const view = new DataView(record.buffer, RECORD_FRAME_BYTES);
   view.setBigUint64(0, BigInt(op), true);
   view.setUint32(8, json.length, true);
